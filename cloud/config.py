@@ -1,0 +1,79 @@
+"""Cloud configuration: typed, validated once at start-up. See `cloud/sample.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cloud.policy import ReplenishmentRule
+from vmi.errors import ConfigError
+from vmi.urls import parse_mqtt_url
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CollectorMqttConfig(_Strict):
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = "vmi-collector"
+    share_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Subscribe through $share/<group>/ so several collectors split the load.",
+    )
+    clean_session: bool = Field(
+        default=False, description="Keep the session so messages wait while the collector is down."
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _url_parses(self) -> CollectorMqttConfig:
+        parse_mqtt_url(self.url)
+        return self
+
+
+class StoreConfig(_Strict):
+    url: str = Field(
+        default="sqlite:///vmi-levels.db",
+        description="http://host:8086/<db> for InfluxDB, sqlite:///path for the embedded store.",
+    )
+
+
+class OrdersConfig(_Strict):
+    url: str = Field(default="sqlite:///vmi-orders.db", description="An SQLAlchemy database URL.")
+
+
+class ReplenishmentConfig(_Strict):
+    window_days: float = Field(default=7.0, gt=0, description="Level history used for the rate.")
+    default: ReplenishmentRule = ReplenishmentRule()
+    skus: dict[str, ReplenishmentRule] = Field(default_factory=dict)
+
+    def rule_for(self, sku: str) -> ReplenishmentRule:
+        return self.skus.get(sku, self.default)
+
+
+class CloudConfig(_Strict):
+    """The whole cloud service configuration."""
+
+    mqtt: CollectorMqttConfig = CollectorMqttConfig()
+    store: StoreConfig = StoreConfig()
+    orders: OrdersConfig = OrdersConfig()
+    replenishment: ReplenishmentConfig = ReplenishmentConfig()
+    max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
+
+
+def load_cloud_config(path: str | Path) -> CloudConfig:
+    """Read and validate a TOML config file; raise `ConfigError` saying what is wrong."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read cloud config {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cloud config {path} is not valid TOML: {exc}") from exc
+    try:
+        return CloudConfig.model_validate(data)
+    except (ValidationError, ConfigError) as exc:
+        raise ConfigError(f"cloud config {path} is invalid:\n{exc}") from exc

@@ -1,0 +1,69 @@
+"""The time-series store interface: one contract, several implementations.
+
+`InfluxStore` (production, InfluxDB v1 HTTP API) and `SqliteStore` (the
+embedded default) both satisfy `TimeSeriesStore`, and one contract test suite
+(`tests/cloud/timeseries/test_store_contract.py`) runs against both.
+
+A level point is identified by (site, device, location, sku, source, time):
+writing the same point again overwrites the fields the new write carries and
+keeps the others, as InfluxDB does, so replays and duplicates are harmless.
+Times are kept to the millisecond (truncated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+LEVEL_MEASUREMENT = "stock_level"
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPoint:
+    """One stored absolute stock level."""
+
+    site: str
+    device: str
+    location: str
+    sku: str
+    time: datetime  # timezone-aware, UTC
+    quantity: float
+    source: str = "scale"
+    raw_weight_g: float | None = None
+    stable: bool = True
+    seq: int | None = None
+
+
+class TimeSeriesStore(Protocol):
+    """Where stock levels are written and read back."""
+
+    def write_levels(self, points: Sequence[LevelPoint]) -> None:
+        """Write points durably; return only once they are stored.
+
+        Raises `StoreUnavailable` when the store cannot be reached (retry later)
+        and `StoreRejected` when it refuses the data. A failed call may have
+        written some points; writing them again is harmless.
+        """
+        ...
+
+    def level_series(
+        self, site: str, sku: str, since: datetime, until: datetime | None = None
+    ) -> list[LevelPoint]:
+        """Points of one (site, SKU), all locations and devices, in `[since, until)`.
+
+        Sorted by time, then location.
+        """
+        ...
+
+    def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
+        """The newest point of every (site, device, location, sku, source).
+
+        Optionally only those of one site.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,180 @@
+"""InfluxDB line protocol and InfluxQL quoting: pure functions, no I/O.
+
+Escaping follows the line protocol spec: measurement escapes comma and space;
+tag keys, tag values and field keys escape comma, equals and space; string
+field values are double-quoted with `"` and `\\` escaped. Backslashes elsewhere
+are written as they are: InfluxDB reads a backslash that does not precede one
+of those characters literally, so `a\\b` and even `a\\,b` round-trip exactly
+(checked against InfluxDB 1.6).
+
+Two things cannot be written at all and are refused with `ValueError` rather
+than stored as some other value: newlines (they end the line) and a key or
+value that ends in a backslash (it would escape the separator after it;
+InfluxDB answers "invalid tag format").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from cloud.timeseries.base import LEVEL_MEASUREMENT, LevelPoint
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+# InfluxDB keeps nanoseconds in an int64 and reserves both extremes, so its
+# times span roughly 1677-09-21 to 2262-04-11; in whole milliseconds:
+MIN_TIME_MS = -9_223_372_036_854
+MAX_TIME_MS = 9_223_372_036_854
+
+FieldValue = float | int | bool | str
+
+
+def _check_text(kind: str, text: str) -> None:
+    """Refuse what no escaping can carry: a newline or a trailing backslash."""
+    if "\n" in text:
+        raise ValueError(f"{kind} must not contain a newline: {text!r}")
+    if text.endswith("\\"):
+        raise ValueError(f"{kind} must not end with a backslash: {text!r}")
+
+
+def _escape(text: str, specials: str) -> str:
+    return "".join("\\" + ch if ch in specials else ch for ch in text)
+
+
+def escape_measurement(name: str) -> str:
+    """Escape a measurement name (comma and space)."""
+    if not name:
+        raise ValueError("measurement name must not be empty")
+    _check_text("measurement", name)
+    return _escape(name, ", ")
+
+
+def escape_key(key: str) -> str:
+    """Escape a tag key, tag value or field key (comma, equals and space)."""
+    if not key:
+        raise ValueError("tag keys, tag values and field keys must not be empty")
+    _check_text("tag or field key/value", key)
+    return _escape(key, ",= ")
+
+
+def format_field_value(value: FieldValue) -> str:
+    """Format one field value: float, integer (`i` suffix), boolean or string."""
+    # bool first: it is a subclass of int.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError(f"integer field out of int64 range: {value}")
+        return f"{value}i"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"line protocol has no NaN or infinity: {value}")
+        return repr(value)
+    if "\n" in value:
+        raise ValueError(f"string field must not contain a newline: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _since_epoch(when: datetime) -> timedelta:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"datetime must be timezone-aware: {when!r}")
+    return when - _EPOCH
+
+
+def to_epoch_ms(when: datetime) -> int:
+    """Milliseconds since the Unix epoch, truncated (floored) to the millisecond."""
+    # Integer arithmetic: `timestamp() * 1000` would round through a float.
+    return _since_epoch(when) // _ONE_MS
+
+
+def bound_epoch_ms(when: datetime) -> int:
+    """A query bound in milliseconds: `when` rounded *up* to the millisecond.
+
+    Stored times are whole milliseconds, so for any stored `t`,
+    `t >= when` exactly when `t_ms >= bound_epoch_ms(when)`, and the same for
+    `<`: rounding the bound down would let `[since, until)` take in a point
+    from just before `since`.
+    """
+    whole, rest = divmod(_since_epoch(when), _ONE_MS)
+    return whole + (1 if rest else 0)
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """The timezone-aware UTC datetime of `ms` milliseconds since the epoch."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def line(
+    measurement: str,
+    tags: Mapping[str, str],
+    fields: Mapping[str, FieldValue | None],
+    time_ms: int,
+) -> str:
+    """One line of line protocol.
+
+    Tags are sorted by key (the order InfluxDB stores, so it need not sort);
+    empty tag values are left out, as line protocol has none. Fields whose
+    value is None are left out; at least one field must remain.
+    """
+    parts = [escape_measurement(measurement)]
+    for key in sorted(tags):
+        value = tags[key]
+        if value == "":
+            continue
+        parts.append(f"{escape_key(key)}={escape_key(value)}")
+    field_text = ",".join(
+        f"{escape_key(key)}={format_field_value(value)}"
+        for key, value in fields.items()
+        if value is not None
+    )
+    if not field_text:
+        raise ValueError("a point needs at least one field")
+    return f"{','.join(parts)} {field_text} {time_ms}"
+
+
+def level_line(point: LevelPoint) -> str:
+    """The line of one stock level, timestamp in milliseconds (write with precision=ms)."""
+    time_ms = to_epoch_ms(point.time)
+    if not MIN_TIME_MS <= time_ms <= MAX_TIME_MS:
+        raise ValueError(f"time outside what InfluxDB can store (1677 to 2262): {point.time}")
+    return line(
+        LEVEL_MEASUREMENT,
+        {
+            "site": point.site,
+            "device": point.device,
+            "location": point.location,
+            "sku": point.sku,
+            "source": point.source,
+        },
+        {
+            "quantity": float(point.quantity),
+            "raw_weight_g": None if point.raw_weight_g is None else float(point.raw_weight_g),
+            "stable": bool(point.stable),
+            "seq": None if point.seq is None else int(point.seq),
+        },
+        time_ms,
+    )
+
+
+def _influxql_escape(text: str, quote: str) -> str:
+    # The InfluxQL scanner knows exactly these escapes inside quotes:
+    # \\ \' \" and \n; a raw newline would be a "bad string" error.
+    return text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
+
+
+def quote_string(value: str) -> str:
+    """An InfluxQL string literal: single-quoted, `\\` and `'` escaped.
+
+    Everything a user can name (site, SKU) goes into queries only through
+    this, so no tag value can end the literal and inject InfluxQL.
+    """
+    return "'" + _influxql_escape(value, "'") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """An InfluxQL identifier (database, measurement, tag or field name), double-quoted."""
+    return '"' + _influxql_escape(name, '"') + '"'

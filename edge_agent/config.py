@@ -1,0 +1,106 @@
+"""Edge agent configuration: typed, validated once at start-up.
+
+A config file is TOML; see `edge_agent/sample.toml`. Each `[[scales]]` table
+mixes the agent's binding (which SKU at which location, item weight, tare)
+with the driver's own settings (selected by `type`); the binding fields are
+split off here and the rest is validated by the driver's model.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from edge_agent.drivers.registry import DriverConfig
+from vmi.errors import ConfigError
+from vmi.urls import parse_mqtt_url
+from vmi.wire import Identifier
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScaleConfig(_Strict):
+    """One scale watching one SKU at one location."""
+
+    location: Identifier
+    sku: Identifier
+    item_weight_g: float = Field(gt=0, description="Weight of one unit of the SKU.")
+    tare_g: float = Field(default=0.0, ge=0, description="Weight of the empty bin/shelf.")
+    poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    driver: DriverConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_driver(cls, data: Any) -> Any:
+        # Users write one flat table per scale; the driver owns every key that
+        # is not a binding field.
+        if not isinstance(data, dict) or "driver" in data:
+            return data
+        own = {k: v for k, v in data.items() if k in cls.model_fields}
+        own["driver"] = {k: v for k, v in data.items() if k not in cls.model_fields}
+        return own
+
+
+class MqttConfig(_Strict):
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str | None = Field(default=None, description="Default: vmi-edge-<site>-<device>.")
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _url_parses(self) -> MqttConfig:
+        parse_mqtt_url(self.url)
+        return self
+
+
+class PublishConfig(_Strict):
+    heartbeat_s: float = Field(
+        default=60.0, gt=0, description="Republish an unchanged level at least this often."
+    )
+    linger_s: float = Field(
+        default=0.2, ge=0, le=60, description="Wait this long to batch readings into one message."
+    )
+    max_batch: int = Field(default=500, ge=1, le=5000)
+
+
+class EdgeConfig(_Strict):
+    """The whole edge agent configuration."""
+
+    site: Identifier
+    device: Identifier
+    state_dir: Path = Field(description="Where the agent keeps its sequence numbers.")
+    mqtt: MqttConfig = MqttConfig()
+    publish: PublishConfig = PublishConfig()
+    scales: list[ScaleConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_locations(self) -> EdgeConfig:
+        seen: set[tuple[str, str]] = set()
+        for scale in self.scales:
+            key = (scale.location, scale.sku)
+            if key in seen:
+                raise ValueError(f"two scales for SKU {scale.sku} at location {scale.location}")
+            seen.add(key)
+        return self
+
+    @property
+    def client_id(self) -> str:
+        return self.mqtt.client_id or f"vmi-edge-{self.site}-{self.device}"
+
+
+def load_edge_config(path: str | Path) -> EdgeConfig:
+    """Read and validate a TOML config file; raise `ConfigError` saying what is wrong."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read edge config {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"edge config {path} is not valid TOML: {exc}") from exc
+    try:
+        return EdgeConfig.model_validate(data)
+    except (ValidationError, ConfigError) as exc:
+        raise ConfigError(f"edge config {path} is invalid:\n{exc}") from exc

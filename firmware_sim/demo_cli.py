@@ -1,0 +1,137 @@
+"""`vmi demo`: run the demo and print what a supplier would watch."""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+from firmware_sim.demo import (
+    DEMO_SHELVES,
+    LEAD_TIME_DAYS,
+    MIN_HISTORY_DAYS,
+    SAFETY_DAYS,
+    Demo,
+    DemoOptions,
+)
+from vmi.runtime import run_until_signalled
+
+_TABLE_EVERY_S = 5.0
+
+
+class DemoPrinter:
+    """Prints event lines as they happen and a stock table every few seconds."""
+
+    def __init__(self, demo: Demo, out: TextIO) -> None:
+        self.demo = demo
+        self.out = out
+        self._next_table = time.monotonic() + _TABLE_EVERY_S
+        self._t0 = time.monotonic()
+
+    def _stamp(self) -> str:
+        return f"[{time.monotonic() - self._t0:5.1f}s | {self.demo.clock.now():%a %H:%M}]"
+
+    def tick(self) -> None:
+        while True:
+            try:
+                ev = self.demo.events.get_nowait()
+            except queue.Empty:
+                break
+            label = {"alert": "ALERT   ", "delivery": "DELIVERY", "info": "        "}[ev.kind]
+            print(f"{self._stamp()} {label} {ev.text}", file=self.out, flush=True)
+        if time.monotonic() >= self._next_table:
+            self._next_table += _TABLE_EVERY_S
+            self.table()
+
+    def table(self) -> None:
+        projections = self.demo.projections()
+        open_orders = {
+            o.sku: o for o in self.demo.orders() if o.status in ("proposed", "confirmed", "shipped")
+        }
+        lines = [
+            f"{self._stamp()} stock at {self.demo.site}:",
+            f"    {'SKU':<8} {'on hand':>7} {'use/day':>8} {'cover d':>8} {'reorder':>8}"
+            "  open order",
+        ]
+        for spec in DEMO_SHELVES:
+            p = projections.get((self.demo.site, spec.sku))
+            o = open_orders.get(spec.sku)
+            order = f"#{o.id} {o.quantity} pcs ({o.status})" if o else "-"
+            if p is None:
+                lines.append(f"    {spec.sku:<8} {'…':>7} {'':>8} {'':>8} {'':>8}  {order}")
+                continue
+            cover = f"{p.days_of_cover:8.1f}" if p.days_of_cover is not None else f"{'∞':>8}"
+            if p.history_days < MIN_HISTORY_DAYS:
+                flag = "  (learning the rate)"
+            elif p.days_of_cover is not None and p.days_of_cover <= LEAD_TIME_DAYS + SAFETY_DAYS:
+                flag = "  <= reorder point"
+            else:
+                flag = ""
+            lines.append(
+                f"    {spec.sku:<8} {p.on_hand:7.0f} {p.rate_per_day:8.1f} {cover} "
+                f"{LEAD_TIME_DAYS + SAFETY_DAYS:7.1f}d  {order}{flag}"
+            )
+        print("\n".join(lines), file=self.out, flush=True)
+
+    def summary(self) -> None:
+        assert self.demo.world is not None
+        assert self.demo.cloud is not None
+        days = (self.demo.clock.now() - self.demo.world_start).total_seconds() / 86400
+        stats = self.demo.cloud.collector.stats
+        orders = self.demo.orders()
+        unmet = sum(s.unmet for s in self.demo.world.shelves.values())
+        print(
+            f"\nstopped after {time.monotonic() - self._t0:.0f}s ("
+            f"{days:.1f} simulated days): "
+            f"{stats.readings_written} readings stored, {len(orders)} orders raised, "
+            f"{len(self.demo.world.delivered_log)} deliveries, {unmet} units of demand unmet, "
+            f"{sum(stats.rejected.values())} messages rejected.",
+            file=self.out,
+            flush=True,
+        )
+
+
+def main(args: argparse.Namespace) -> int:
+    options = DemoOptions(
+        mqtt=args.mqtt,
+        influx=args.influx,
+        speed=args.speed,
+        duration_s=args.duration,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        seed=args.seed,
+    )
+    return run_demo(options, sys.stdout)
+
+
+def run_demo(options: DemoOptions, out: TextIO) -> int:
+    demo = Demo(options)
+    day_s = 86_400 / options.speed
+    print(
+        f"VMI demo: site {demo.site}, {len(DEMO_SHELVES)} shelves on emulated MT-SICS scales.\n"
+        f"Time runs x{options.speed:g}: one simulated day every {day_s:.0f} s. "
+        f"Lead time {LEAD_TIME_DAYS:g} d + safety {SAFETY_DAYS:g} d: an order is raised when "
+        f"days of cover fall to {LEAD_TIME_DAYS + SAFETY_DAYS:g}.\nPress Ctrl-C to stop.",
+        file=out,
+        flush=True,
+    )
+
+    def body(stop: threading.Event) -> None:
+        with demo.running():
+            print(
+                f"broker {demo.mqtt_url}, levels in "
+                f"{options.influx or 'SQLite'}; scales on "
+                f"{', '.join(s for s in demo.scale_ports)}",
+                file=out,
+                flush=True,
+            )
+            printer = DemoPrinter(demo, out)
+            demo.run(stop, on_tick=printer.tick)
+            printer.tick()
+            printer.summary()
+
+    run_until_signalled(body)
+    return 0

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cloud.config import load_cloud_config
+from vmi.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sample_config_validates() -> None:
+    config = load_cloud_config(ROOT / "cloud" / "sample.toml")
+    assert config.store.url == "http://127.0.0.1:8086/vmi"
+    assert config.replenishment.rule_for("NUT-M8").pack_size == 100
+    assert config.replenishment.rule_for("NUT-M8").reorder_days == 4.0
+    assert config.replenishment.rule_for("OTHER").reorder_days == 3.0
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("[mqtt]\nurl = 'tcp://x'\n", "MQTT URL"),
+        ("[mqtt]\nshare_group = 'a/b'\n", "share_group"),
+        ("[replenishment.default]\nlead_time_days = -1\n", "lead_time_days"),
+        ("[nope]\n", "nope"),
+    ],
+)
+def test_bad_configs_are_refused(tmp_path: Path, text: str, complaint: str) -> None:
+    path = tmp_path / "cloud.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=complaint):
+        load_cloud_config(path)

@@ -1,0 +1,102 @@
+"""The wire contract: what is accepted, what is rejected and why."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from vmi.errors import WireError
+from vmi.wire import (
+    ReadingsBatch,
+    decode_readings,
+    encode,
+    readings_topic,
+    split_device_topic,
+)
+from vmi.wire_doc import render
+
+ROOT = Path(__file__).resolve().parents[2]
+T = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def batch_dict(**over: object) -> dict[str, object]:
+    d: dict[str, object] = {
+        "v": 1,
+        "site": "s1",
+        "device": "d1",
+        "seq": 7,
+        "sent_at": T.isoformat(),
+        "readings": [{"time": T.isoformat(), "location": "A-01", "sku": "BOLT-M8", "quantity": 12}],
+    }
+    d.update(over)
+    return d
+
+
+def decode(d: object, topic: str = "vmi/v1/s1/d1/readings") -> ReadingsBatch:
+    return decode_readings(topic, json.dumps(d).encode())
+
+
+def test_valid_batch_round_trips() -> None:
+    batch = decode(batch_dict())
+    assert batch.readings[0].quantity == 12
+    assert batch.readings[0].source == "scale"
+    again = decode_readings("vmi/v1/s1/d1/readings", encode(batch))
+    assert again == batch
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"{not json", "bad_json"),
+        (b"\xff\xfe\x00", "bad_json"),
+        (b"[1, 2]", "schema"),
+        (json.dumps(batch_dict(v=2)).encode(), "version"),
+        (json.dumps({k: v for k, v in batch_dict().items() if k != "v"}).encode(), "version"),
+        (json.dumps(batch_dict(seq=-1)).encode(), "schema"),
+        (json.dumps(batch_dict(readings=[])).encode(), "schema"),
+        (json.dumps(batch_dict(extra=1)).encode(), "schema"),
+        (json.dumps(batch_dict(site="s/1")).encode(), "schema"),
+        (json.dumps(batch_dict(site="+")).encode(), "schema"),
+        (json.dumps(batch_dict(sent_at="2026-11-24T10:00:00")).encode(), "schema"),
+        (json.dumps(batch_dict(site="other")).encode(), "topic_mismatch"),
+        (json.dumps(batch_dict(device="other")).encode(), "topic_mismatch"),
+    ],
+)
+def test_bad_payloads_are_rejected_with_a_reason(payload: bytes, reason: str) -> None:
+    with pytest.raises(WireError) as err:
+        decode_readings("vmi/v1/s1/d1/readings", payload)
+    assert err.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        {"quantity": -1},
+        {"quantity": "NaN"},
+        {"quantity": float("inf")},
+        {"unit": "kg"},
+        {"source": "guess"},
+        {"time": "yesterday"},
+        {"sku": ""},
+    ],
+)
+def test_bad_readings_are_schema_errors(reading: dict[str, object]) -> None:
+    r = {"time": T.isoformat(), "location": "A-01", "sku": "X", "quantity": 1} | reading
+    with pytest.raises(WireError) as err:
+        decode_readings("vmi/v1/s1/d1/readings", json.dumps(batch_dict(readings=[r])).encode())
+    assert err.value.reason == "schema"
+
+
+def test_topics() -> None:
+    assert readings_topic("s1", "d1") == "vmi/v1/s1/d1/readings"
+    assert split_device_topic("vmi/v1/s1/d1/status") == ("s1", "d1", "status")
+    with pytest.raises(WireError):
+        split_device_topic("vmi/v2/s1/d1/status")
+
+
+def test_wire_doc_is_generated_from_the_contract() -> None:
+    doc = (ROOT / "docs" / "wire-protocol.md").read_text(encoding="utf-8")
+    assert doc == render(), "docs/wire-protocol.md is stale: run `make docs`"

@@ -1,0 +1,93 @@
+"""The `vmi` command. It parses arguments and dispatches to the package that
+does the work (`edge_agent`, `cloud`, `firmware_sim`), imported only when used."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from vmi import __version__
+from vmi.errors import VmiError
+from vmi.runtime import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vmi", description="Stock monitoring for Vendor Managed Inventory."
+    )
+    p.add_argument("--version", action="version", version=f"vmi {__version__}")
+    p.add_argument(
+        "--log-level",
+        default=os.environ.get("VMI_LOG_LEVEL", "warning"),
+        choices=["debug", "info", "warning", "error"],
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo", help="run a simulated customer site, edge and cloud on one machine"
+    )
+    demo.add_argument(
+        "--mqtt",
+        default=os.environ.get("VMI_MQTT"),
+        metavar="URL",
+        help="use this broker (mqtt://host:port) instead of the embedded one [$VMI_MQTT]",
+    )
+    demo.add_argument(
+        "--influx",
+        default=os.environ.get("VMI_INFLUX"),
+        metavar="URL",
+        help="store levels in InfluxDB (http://host:port/db) instead of SQLite [$VMI_INFLUX]",
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=4320.0,
+        help="simulated seconds per real second (default 4320: a day in 20 s)",
+    )
+    demo.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many real seconds (default: run until Ctrl-C)",
+    )
+    demo.add_argument(
+        "--data-dir", default=None, help="keep the demo's databases here (default: a temp dir)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the simulated demand")
+    demo.set_defaults(module="firmware_sim.demo_cli")
+
+    edge = sub.add_parser("edge", help="the edge agent at a customer site")
+    edge_sub = edge.add_subparsers(dest="edge_command", required=True, metavar="COMMAND")
+    edge_run = edge_sub.add_parser("run", help="run the edge agent")
+    edge_run.add_argument("--config", required=True, help="edge config file (TOML)")
+    edge_run.set_defaults(module="edge_agent.cli")
+
+    cloud = sub.add_parser("cloud", help="the cloud collector and replenishment")
+    cloud_sub = cloud.add_subparsers(dest="cloud_command", required=True, metavar="COMMAND")
+    cloud_run = cloud_sub.add_parser("run", help="run the collector")
+    cloud_run.add_argument("--config", required=True, help="cloud config file (TOML)")
+    cloud_run.set_defaults(module="cloud.cli")
+
+    wire = sub.add_parser("wire-doc", help="print docs/wire-protocol.md from the wire contract")
+    wire.set_defaults(module="vmi.wire_doc")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        module = importlib.import_module(args.module)
+        code: int = module.main(args)
+    except VmiError as exc:
+        print(f"vmi: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,198 @@
+"""The MQTT wire contract, version 1: topics and payloads, defined once.
+
+Every message between edge and cloud is one of the models below, serialized as
+JSON. Readings carry absolute stock levels, never deltas, so replays,
+duplicates and reordering are harmless (see ARCHITECTURE.md, principle 1).
+
+`docs/wire-protocol.md` is generated from this module (`vmi wire-doc`), and a
+test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from vmi.errors import WireError
+
+WIRE_VERSION = 1
+TOPIC_ROOT = f"vmi/v{WIRE_VERSION}"
+
+# Site, device, location and SKU identifiers travel in topics and as InfluxDB
+# tags: keep them to a safe, printable alphabet with no MQTT wildcards.
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+Identifier = Annotated[str, Field(pattern=_ID_PATTERN)]
+Quantity = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Source(StrEnum):
+    """Where a stock level came from."""
+
+    SCALE = "scale"
+    RFID = "rfid"
+    MANUAL = "manual"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reading(_Message):
+    """One absolute stock level: `location` holds `quantity` of `sku` at `time`."""
+
+    time: AwareDatetime
+    location: Identifier
+    sku: Identifier
+    quantity: Quantity
+    unit: Literal["pcs"] = "pcs"
+    source: Source = Source.SCALE
+    raw_weight_g: float | None = Field(default=None, allow_inf_nan=False)
+    stable: bool = True
+
+
+class ReadingsBatch(_Message):
+    """Payload of `vmi/v1/<site>/<device>/readings` (edge -> cloud, QoS 1)."""
+
+    v: Literal[1] = 1
+    site: Identifier
+    device: Identifier
+    seq: int = Field(ge=0, description="Per-device sequence number; survives restarts.")
+    sent_at: AwareDatetime
+    readings: list[Reading] = Field(min_length=1, max_length=5000)
+
+
+class DeviceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class DeviceStatus(_Message):
+    """Payload of `vmi/v1/<site>/<device>/status` (retained; also the last will)."""
+
+    v: Literal[1] = 1
+    site: Identifier
+    device: Identifier
+    state: DeviceState
+    at: AwareDatetime | None = None
+    agent_version: str | None = None
+    drivers: dict[str, str] = Field(default_factory=dict)
+
+
+class AlertKind(StrEnum):
+    REORDER = "reorder"
+
+
+class Alert(_Message):
+    """Payload of `vmi/v1/<site>/alerts` (cloud -> all, QoS 1)."""
+
+    v: Literal[1] = 1
+    kind: AlertKind
+    site: Identifier
+    sku: Identifier
+    at: AwareDatetime
+    order_id: int | None = None
+    order_quantity: float | None = None
+    on_hand: float
+    rate_per_day: float
+    days_of_cover: float | None
+    reorder_days: float
+    message: str
+
+
+class DeadLetter(_Message):
+    """Payload of `vmi/v1/_deadletter/<reason>`: a rejected message and why."""
+
+    reason: str
+    detail: str
+    topic: str
+    payload: str = Field(description="The rejected payload, decoded as UTF-8 with replacement.")
+    at: datetime
+
+
+# ---- topics -----------------------------------------------------------------
+
+
+def readings_topic(site: str, device: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/{device}/readings"
+
+
+def events_topic(site: str, device: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/{device}/events"
+
+
+def status_topic(site: str, device: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/{device}/status"
+
+
+def cmd_topic(site: str, device: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/{device}/cmd"
+
+
+def alerts_topic(site: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/alerts"
+
+
+def deadletter_topic(reason: str) -> str:
+    return f"{TOPIC_ROOT}/_deadletter/{reason}"
+
+
+READINGS_FILTER = f"{TOPIC_ROOT}/+/+/readings"
+STATUS_FILTER = f"{TOPIC_ROOT}/+/+/status"
+ALERTS_FILTER = f"{TOPIC_ROOT}/+/alerts"
+
+
+def split_device_topic(topic: str) -> tuple[str, str, str]:
+    """Return (site, device, kind) of a `vmi/v1/<site>/<device>/<kind>` topic."""
+    parts = topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:2]) != TOPIC_ROOT:
+        raise WireError("topic", f"not a device topic under {TOPIC_ROOT}: {topic!r}")
+    return parts[2], parts[3], parts[4]
+
+
+# ---- decoding ---------------------------------------------------------------
+
+
+def decode_readings(topic: str, payload: bytes) -> ReadingsBatch:
+    """Decode and check a readings message; raise `WireError` with a reason.
+
+    Reasons are stable dead-letter topic suffixes: `bad_json`, `version`,
+    `schema`, `topic_mismatch`.
+    """
+    try:
+        raw: Any = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WireError("bad_json", f"payload is not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise WireError("schema", "payload is not a JSON object")
+    if raw.get("v") != WIRE_VERSION:
+        raise WireError("version", f"unsupported contract version {raw.get('v')!r}")
+    try:
+        batch = ReadingsBatch.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise WireError("schema", f"{where}: {first['msg']} ({exc.error_count()} errors)") from exc
+    site, device, _ = split_device_topic(topic)
+    if (batch.site, batch.device) != (site, device):
+        raise WireError(
+            "topic_mismatch",
+            f"payload says {batch.site}/{batch.device}, topic says {site}/{device}",
+        )
+    return batch
+
+
+def encode(message: BaseModel) -> bytes:
+    """Serialize any wire model to compact JSON bytes."""
+    return message.model_dump_json(exclude_none=True).encode()
+
+
+WIRE_MODELS: dict[str, type[BaseModel]] = {
+    "readings": ReadingsBatch,
+    "status": DeviceStatus,
+    "alerts": Alert,
+    "deadletter": DeadLetter,
+}
