@@ -16,11 +16,10 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -154,7 +153,7 @@ class Demo:
             stack.callback(agent_stop.set)
             yield
 
-    def run(self, stop: threading.Event, on_tick: Any = None) -> None:
+    def run(self, stop: threading.Event, on_tick: Callable[[], None] | None = None) -> None:
         """Advance the world until `stop` (or the duration) and call `on_tick()` often."""
         assert self.world is not None
         deadline = time.monotonic() + self.options.duration_s if self.options.duration_s else None

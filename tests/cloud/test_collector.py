@@ -1,0 +1,146 @@
+"""The collector against real Mosquitto and real InfluxDB: good readings are
+stored; malformed ones are counted, dead-lettered with the reason, and change
+nothing else."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cloud.config import CloudConfig
+from cloud.service import CloudService
+from tests.servers import MosquittoServer
+from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+class Broker:
+    """A test-side MQTT client that publishes and records dead letters."""
+
+    def __init__(self, port: int) -> None:
+        self.dead: list[tuple[str, dict[str, object]]] = []
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_connect = lambda c, *_: c.subscribe("vmi/v1/_deadletter/#", 1)
+        self.client.on_subscribe = lambda *_: self._subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self._subscribed.wait(10)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.dead.append((msg.topic, json.loads(msg.payload)))
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def service(
+    tmp_path: Path, mosquitto: MosquittoServer, influx_db_url: str, unique_id: str
+) -> Iterator[CloudService]:
+    config = CloudConfig.model_validate(
+        {
+            "mqtt": {"url": mosquitto.url, "client_id": f"c-{unique_id}"},
+            "store": {"url": influx_db_url},
+            "orders": {"url": f"sqlite:///{tmp_path / 'orders.db'}"},
+        }
+    )
+    svc = CloudService(config)
+    svc.start()
+    assert svc.collector.wait_connected(10)
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture
+def broker(mosquitto: MosquittoServer) -> Iterator[Broker]:
+    b = Broker(mosquitto.port)
+    yield b
+    b.close()
+
+
+def batch(site: str, seq: int, quantity: float) -> dict[str, object]:
+    b = ReadingsBatch(
+        site=site,
+        device="d1",
+        seq=seq,
+        sent_at=T0,
+        readings=[
+            Reading(time=T0 + timedelta(seconds=seq), location="A-01", sku="X", quantity=quantity)
+        ],
+    )
+    loaded: dict[str, object] = json.loads(encode(b))
+    return loaded
+
+
+def test_good_readings_are_stored_and_bad_ones_dead_lettered(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    topic = readings_topic(site, "d1")
+    bad = {
+        "bad_json": b"{this is not json",
+        "version": json.dumps(batch(site, 2, 5) | {"v": 99}).encode(),
+        "schema": json.dumps(batch(site, 3, 5) | {"seq": "three"}).encode(),
+        "topic_mismatch": json.dumps(batch("someone-else", 4, 5)).encode(),
+    }
+    broker.publish(topic, json.dumps(batch(site, 1, 10)).encode())
+    for payload in bad.values():
+        broker.publish(topic, payload)
+    broker.publish(topic, json.dumps(batch(site, 5, 8)).encode())
+
+    stats = service.collector.stats
+    wait_for(lambda: len(broker.dead) == len(bad) and stats.messages == 6, 15, "all messages")
+
+    # Only the two good readings were written.
+    stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
+    assert [(p.quantity, p.seq) for p in stored] == [(10.0, 1), (8.0, 5)]
+    assert service.store.level_series("someone-else", "X", T0 - timedelta(hours=1)) == []
+    assert stats.readings_written == 2
+
+    # Each rejection is counted and republished with its reason and payload.
+    assert dict(stats.rejected) == dict.fromkeys(bad, 1)
+    by_reason = {topic.rsplit("/", 1)[1]: letter for topic, letter in broker.dead}
+    assert set(by_reason) == set(bad)
+    for reason, payload in bad.items():
+        assert by_reason[reason]["reason"] == reason
+        assert by_reason[reason]["topic"] == topic
+        assert by_reason[reason]["payload"] == payload.decode()
+        assert by_reason[reason]["detail"]
+
+
+def test_duplicate_messages_store_one_point(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    payload = json.dumps(batch(site, 1, 10)).encode()
+    for _ in range(3):
+        broker.publish(readings_topic(site, "d1"), payload)
+    wait_for(lambda: service.collector.stats.messages == 3, 15, "three messages")
+    stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
+    assert [p.quantity for p in stored] == [10.0]
