@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cloud.policy import ReplenishmentRule
-from vmi.errors import ConfigError
+from vmi.config_file import load_toml
 from vmi.urls import parse_mqtt_url
 
 
@@ -67,13 +66,4 @@ class CloudConfig(_Strict):
 
 def load_cloud_config(path: str | Path) -> CloudConfig:
     """Read and validate a TOML config file; raise `ConfigError` saying what is wrong."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read cloud config {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"cloud config {path} is not valid TOML: {exc}") from exc
-    try:
-        return CloudConfig.model_validate(data)
-    except (ValidationError, ConfigError) as exc:
-        raise ConfigError(f"cloud config {path} is invalid:\n{exc}") from exc
+    return load_toml(path, CloudConfig, "cloud config")

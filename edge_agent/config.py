@@ -8,14 +8,13 @@ split off here and the rest is validated by the driver's model.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge_agent.drivers.registry import DriverConfig
-from vmi.errors import ConfigError
+from vmi.config_file import load_toml
 from vmi.urls import parse_mqtt_url
 from vmi.wire import Identifier
 
@@ -94,13 +93,4 @@ class EdgeConfig(_Strict):
 
 def load_edge_config(path: str | Path) -> EdgeConfig:
     """Read and validate a TOML config file; raise `ConfigError` saying what is wrong."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read edge config {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"edge config {path} is not valid TOML: {exc}") from exc
-    try:
-        return EdgeConfig.model_validate(data)
-    except (ValidationError, ConfigError) as exc:
-        raise ConfigError(f"edge config {path} is invalid:\n{exc}") from exc
+    return load_toml(path, EdgeConfig, "edge config")

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Literal, Self
 
 import serial
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
 from edge_agent.drivers.base import WeightSample
 from edge_agent.drivers.mtsics.protocol import (
@@ -31,6 +31,7 @@ from edge_agent.drivers.mtsics.protocol import (
     parse_response,
     reply_echoes,
 )
+from edge_agent.drivers.serial_settings import SerialSettings
 from edge_agent.errors import DeviceUnavailable, DriverError, FrameError
 
 _PORT_ERRORS: tuple[type[Exception], ...]
@@ -47,52 +48,15 @@ except ImportError:  # pragma: no cover - Windows has no termios
 _READ_SLICE_S = 0.05
 
 
-def _one_of(name: str, value: object, allowed: tuple[object, ...]) -> None:
-    if value not in allowed:
-        choices = ", ".join(str(a) for a in allowed)
-        raise ValueError(f"{name} {value!r} is not supported by pyserial; use one of: {choices}")
-
-
-class MtSicsConfig(BaseModel):
+class MtSicsConfig(SerialSettings):
     """Settings of one MT-SICS scale (the driver's part of a `[[scales]]` entry)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     type: Literal["mtsics"]
-    port: str = Field(min_length=1, description="serial device, e.g. /dev/ttyUSB0")
-    baudrate: int = 9600
-    bytesize: int = 8
-    parity: str = "N"
-    stopbits: float = 1
     command: Literal["SI", "S"] = Field(
         default="SI",
         description="SI answers at once (stable or dynamic); S waits for a stable weight",
     )
     timeout_s: float = Field(default=2.0, gt=0, allow_inf_nan=False)
-
-    @field_validator("baudrate")
-    @classmethod
-    def _baudrate(cls, value: int) -> int:
-        _one_of("baudrate", value, serial.Serial.BAUDRATES)
-        return value
-
-    @field_validator("bytesize")
-    @classmethod
-    def _bytesize(cls, value: int) -> int:
-        _one_of("bytesize", value, serial.Serial.BYTESIZES)
-        return value
-
-    @field_validator("parity")
-    @classmethod
-    def _parity(cls, value: str) -> str:
-        _one_of("parity", value, serial.Serial.PARITIES)
-        return value
-
-    @field_validator("stopbits")
-    @classmethod
-    def _stopbits(cls, value: float) -> float:
-        _one_of("stopbits", value, serial.Serial.STOPBITS)
-        return value
 
 
 class CommandRejected(DriverError):
