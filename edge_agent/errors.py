@@ -1,4 +1,6 @@
-"""Errors of the edge agent."""
+"""Errors of the edge agent and its drivers."""
+
+from typing import Literal
 
 from vmi.errors import VmiError
 
@@ -17,3 +19,28 @@ class DeviceUnavailable(DriverError):
 
 class FrameError(DriverError):
     """A frame from the device could not be decoded (garbage, truncated, bad checksum)."""
+
+
+class CommandRejected(DriverError):
+    """The scale answered but refused: `ES`/`ET`/`EL`, or a status such as `I`
+    for tare/zero. The device is there; retrying the connection will not help."""
+
+    def __init__(self, port: str, command: str, code: str, reason: str) -> None:
+        super().__init__(f"{port}: {command!r} rejected with {code}: {reason}")
+        self.port = port
+        self.command = command
+        self.code = code
+        self.reason = reason
+
+
+class WeightOutOfRange(DriverError):
+    """The scale reports overload (`+`) or underload (`-`).
+
+    Raised, not returned as None, so the agent can publish it as a fault event
+    (a load beyond capacity or a missing pan is something a person must fix).
+    """
+
+    def __init__(self, port: str, direction: Literal["overload", "underload"]) -> None:
+        super().__init__(f"{port}: scale reports {direction}")
+        self.port = port
+        self.direction = direction

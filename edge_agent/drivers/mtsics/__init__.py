@@ -3,13 +3,7 @@
 `protocol` is the pure parser; `driver` adapts it to pyserial. See README.md.
 """
 
-from edge_agent.drivers.mtsics.driver import (
-    CommandRejected,
-    FrameStats,
-    MtSicsConfig,
-    MtSicsScale,
-    WeightOutOfRange,
-)
+from edge_agent.drivers.mtsics.driver import FrameStats, MtSicsConfig, MtSicsScale
 from edge_agent.drivers.mtsics.protocol import (
     UNIT_GRAMS,
     DataResponse,
@@ -25,7 +19,6 @@ from edge_agent.drivers.mtsics.protocol import (
 
 __all__ = [
     "UNIT_GRAMS",
-    "CommandRejected",
     "DataResponse",
     "ErrorCode",
     "ErrorReply",
@@ -35,7 +28,6 @@ __all__ = [
     "Response",
     "Status",
     "StatusResponse",
-    "WeightOutOfRange",
     "WeightResponse",
     "encode_command",
     "parse_response",

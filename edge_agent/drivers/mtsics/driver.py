@@ -32,7 +32,12 @@ from edge_agent.drivers.mtsics.protocol import (
     reply_echoes,
 )
 from edge_agent.drivers.serial_settings import SerialSettings
-from edge_agent.errors import DeviceUnavailable, DriverError, FrameError
+from edge_agent.errors import (
+    CommandRejected,
+    DeviceUnavailable,
+    FrameError,
+    WeightOutOfRange,
+)
 
 _PORT_ERRORS: tuple[type[Exception], ...]
 try:
@@ -57,31 +62,6 @@ class MtSicsConfig(SerialSettings):
         description="SI answers at once (stable or dynamic); S waits for a stable weight",
     )
     timeout_s: float = Field(default=2.0, gt=0, allow_inf_nan=False)
-
-
-class CommandRejected(DriverError):
-    """The scale answered but refused: `ES`/`ET`/`EL`, or a status such as `I`
-    for tare/zero. The device is there; retrying the connection will not help."""
-
-    def __init__(self, port: str, command: str, code: str, reason: str) -> None:
-        super().__init__(f"{port}: {command!r} rejected with {code}: {reason}")
-        self.port = port
-        self.command = command
-        self.code = code
-        self.reason = reason
-
-
-class WeightOutOfRange(DriverError):
-    """The scale reports overload (`+`) or underload (`-`).
-
-    Raised, not returned as None, so the agent can publish it as a fault event
-    (a load beyond capacity or a missing pan is something a person must fix).
-    """
-
-    def __init__(self, port: str, direction: Literal["overload", "underload"]) -> None:
-        super().__init__(f"{port}: scale reports {direction}")
-        self.port = port
-        self.direction = direction
 
 
 @dataclass(slots=True)

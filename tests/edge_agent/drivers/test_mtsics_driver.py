@@ -13,16 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from edge_agent.drivers.base import WeightDriver, WeightSample
-from edge_agent.drivers.mtsics import (
-    CommandRejected,
-    ErrorCode,
-    ErrorReply,
-    MtSicsConfig,
-    MtSicsScale,
-    WeightOutOfRange,
-)
+from edge_agent.drivers.mtsics import ErrorCode, ErrorReply, MtSicsConfig, MtSicsScale
 from edge_agent.drivers.mtsics import driver as driver_module
-from edge_agent.errors import DeviceUnavailable, FrameError
+from edge_agent.errors import CommandRejected, DeviceUnavailable, FrameError, WeightOutOfRange
 from firmware_sim.mtsics_scale import MtSicsEmulator
 
 pytestmark = pytest.mark.timeout(30)
