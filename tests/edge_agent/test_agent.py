@@ -1,0 +1,157 @@
+"""The edge agent against real Mosquitto and emulated scales on real ptys."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge_agent.agent import EdgeAgent
+from edge_agent.config import EdgeConfig
+from firmware_sim.mtsics_scale import MtSicsEmulator
+from tests.servers import MosquittoServer
+from vmi.wire import DeviceStatus, ReadingsBatch, readings_topic, status_topic
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+class Recorder:
+    def __init__(self, port: int, site: str, device: str) -> None:
+        self.batches: list[ReadingsBatch] = []
+        self.statuses: list[DeviceStatus] = []
+        self._ready = threading.Event()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self._client.on_connect = lambda c, *_: c.subscribe(
+            [(readings_topic(site, device), 1), (status_topic(site, device), 1)]
+        )
+        self._client.on_subscribe = lambda *_: self._ready.set()
+        self._client.on_message = self._on_message
+        self._client.connect("127.0.0.1", port)
+        self._client.loop_start()
+        assert self._ready.wait(10)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic.endswith("/readings"):
+            self.batches.append(ReadingsBatch.model_validate_json(msg.payload))
+        else:
+            self.statuses.append(DeviceStatus.model_validate_json(msg.payload))
+
+    def quantities(self, sku: str) -> list[float]:
+        return [r.quantity for b in list(self.batches) for r in b.readings if r.sku == sku]
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+@pytest.fixture
+def scale() -> Iterator[MtSicsEmulator]:
+    with MtSicsEmulator(settle_s=0.05, seed=2) as emu:
+        emu.set_load(100.0 + 7 * 10.0)
+        yield emu
+
+
+def config(
+    tmp_path: Path,
+    mosquitto: MosquittoServer,
+    site: str,
+    scales: list[dict[str, object]],
+    heartbeat_s: float = 60.0,
+) -> EdgeConfig:
+    return EdgeConfig.model_validate(
+        {
+            "site": site,
+            "device": "gw",
+            "state_dir": str(tmp_path / "state"),
+            "mqtt": {"url": mosquitto.url},
+            "publish": {"heartbeat_s": heartbeat_s, "linger_s": 0.05},
+            "scales": scales,
+        }
+    )
+
+
+def scale_entry(port: str, sku: str) -> dict[str, object]:
+    return {
+        "type": "mtsics",
+        "port": port,
+        "location": f"L-{sku}",
+        "sku": sku,
+        "item_weight_g": 10.0,
+        "tare_g": 100.0,
+        "poll_interval_s": 0.05,
+    }
+
+
+def run_agent(agent: EdgeAgent) -> tuple[threading.Event, threading.Thread]:
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def test_a_missing_scale_does_not_stop_the_others_and_shows_in_status(
+    tmp_path: Path, mosquitto: MosquittoServer, unique_id: str, scale: MtSicsEmulator
+) -> None:
+    missing = str(tmp_path / "no-such-tty")
+    cfg = config(
+        tmp_path,
+        mosquitto,
+        unique_id,
+        [scale_entry(scale.port, "GOOD"), scale_entry(missing, "GONE")],
+    )
+    rec = Recorder(mosquitto.port, unique_id, "gw")
+    agent = EdgeAgent(cfg)
+    stop, thread = run_agent(agent)
+    try:
+        wait_for(lambda: 7.0 in rec.quantities("GOOD"), 10, "the good scale's level")
+        scale.set_load(100.0 + 5 * 10.0)
+        wait_for(lambda: rec.quantities("GOOD")[-1:] == [5.0], 10, "the new level")
+        wait_for(
+            lambda: any(s.drivers.get(missing) == "unavailable" for s in rec.statuses),
+            10,
+            "the missing scale reported unavailable in the status",
+        )
+    finally:
+        stop.set()
+        thread.join(20)
+    assert not thread.is_alive()
+    assert rec.quantities("GONE") == []
+    online = [s for s in rec.statuses if s.state == "online"]
+    assert online
+    assert online[-1].drivers[scale.port] == "ok"
+    wait_for(lambda: rec.statuses[-1].state == "offline", 10, "offline on clean shutdown")
+    assert agent.stats.scales[missing].health == "unavailable"
+    rec.close()
+
+
+def test_sequence_survives_restart_and_heartbeat_republishes(
+    tmp_path: Path, mosquitto: MosquittoServer, unique_id: str, scale: MtSicsEmulator
+) -> None:
+    cfg = config(tmp_path, mosquitto, unique_id, [scale_entry(scale.port, "X")], heartbeat_s=0.3)
+    rec = Recorder(mosquitto.port, unique_id, "gw")
+    for _ in range(2):
+        stop, thread = run_agent(EdgeAgent(cfg))
+        before = len(rec.batches)
+        # The level never changes, so only heartbeats carry it.
+        wait_for(lambda b=before: len(rec.batches) >= b + 3, 10, "three heartbeat messages")
+        stop.set()
+        thread.join(20)
+    seqs = [b.seq for b in rec.batches]
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs), "a restart never reuses a sequence number"
+    assert set(rec.quantities("X")) == {7.0}
+    rec.close()
