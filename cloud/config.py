@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,10 +49,27 @@ class OrdersConfig(_Strict):
 class ReplenishmentConfig(_Strict):
     window_days: float = Field(default=7.0, gt=0, description="Level history used for the rate.")
     default: ReplenishmentRule = ReplenishmentRule()
-    skus: dict[str, ReplenishmentRule] = Field(default_factory=dict)
+    skus: dict[str, ReplenishmentRule] = Field(
+        default_factory=dict, description="Per-SKU overrides of `default`, field by field."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _skus_inherit_default(cls, data: Any) -> Any:
+        # An override names only what differs; everything else comes from the
+        # configured default, not from the built-in one.
+        if not isinstance(data, dict) or not isinstance(data.get("skus"), dict):
+            return data
+        base = _as_dict(data.get("default") or {})
+        skus = {sku: {**base, **_as_dict(rule)} for sku, rule in data["skus"].items()}
+        return {**data, "skus": skus}
 
     def rule_for(self, sku: str) -> ReplenishmentRule:
         return self.skus.get(sku, self.default)
+
+
+def _as_dict(rule: Any) -> Any:
+    return rule.model_dump(exclude_unset=True) if isinstance(rule, BaseModel) else rule
 
 
 class CloudConfig(_Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import DateTime, Float, Index, Integer, String, create_engine, event, select, text
 from sqlalchemy.engine import Engine
@@ -64,10 +65,14 @@ class OrderBook:
 
     def __init__(self, url: str) -> None:
         """`url` is an SQLAlchemy URL, e.g. `sqlite:///orders.db` or `postgresql+psycopg://...`."""
-        self._engine: Engine = create_engine(url)
-        if self._engine.dialect.name == "sqlite":
-            event.listen(self._engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self._engine)
+        try:
+            self._engine: Engine = create_engine(url)
+            if self._engine.dialect.name == "sqlite":
+                _ensure_sqlite_dir(self._engine)
+                event.listen(self._engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(self._engine)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"order database {url}: {exc}") from exc
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def open_order(self, site: str, sku: str) -> Order | None:
@@ -128,6 +133,12 @@ class OrderBook:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _ensure_sqlite_dir(engine: Engine) -> None:
+    database = engine.url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from cloud.config import CloudConfig
 from cloud.orders import Order
+from cloud.policy import ReplenishmentRule
 from cloud.projector import Projection
 from cloud.service import CloudService
 from edge_agent.agent import EdgeAgent
@@ -186,13 +187,7 @@ class Demo:
                         "target_days": 7.0,
                         "min_history_days": MIN_HISTORY_DAYS,
                     },
-                    "skus": {
-                        "NUT-M8": {
-                            "lead_time_days": LEAD_TIME_DAYS,
-                            "safety_days": SAFETY_DAYS,
-                            "pack_size": 100,
-                        }
-                    },
+                    "skus": {"NUT-M8": {"pack_size": 100}},
                 },
             }
         )
@@ -268,6 +263,11 @@ class Demo:
     def projections(self) -> dict[tuple[str, str], Projection]:
         assert self.cloud is not None
         return dict(self.cloud.collector.replenisher.projections)
+
+    def rule_for(self, sku: str) -> ReplenishmentRule:
+        """The replenishment rule the collector applies to `sku`."""
+        assert self.cloud is not None
+        return self.cloud.collector.config.replenishment.rule_for(sku)
 
     def orders(self) -> list[Order]:
         assert self.cloud is not None

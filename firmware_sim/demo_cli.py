@@ -10,14 +10,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from firmware_sim.demo import (
-    DEMO_SHELVES,
-    LEAD_TIME_DAYS,
-    MIN_HISTORY_DAYS,
-    SAFETY_DAYS,
-    Demo,
-    DemoOptions,
-)
+from cloud.orders import OPEN_STATUSES
+from cloud.policy import should_reorder
+from firmware_sim.demo import DEMO_SHELVES, LEAD_TIME_DAYS, SAFETY_DAYS, Demo, DemoOptions
 from vmi.runtime import run_until_signalled
 
 _TABLE_EVERY_S = 5.0
@@ -49,9 +44,7 @@ class DemoPrinter:
 
     def table(self) -> None:
         projections = self.demo.projections()
-        open_orders = {
-            o.sku: o for o in self.demo.orders() if o.status in ("proposed", "confirmed", "shipped")
-        }
+        open_orders = {o.sku: o for o in self.demo.orders() if o.status in OPEN_STATUSES}
         lines = [
             f"{self._stamp()} stock at {self.demo.site}:",
             f"    {'SKU':<8} {'on hand':>7} {'use/day':>8} {'cover d':>8} {'reorder':>8}"
@@ -64,16 +57,17 @@ class DemoPrinter:
             if p is None:
                 lines.append(f"    {spec.sku:<8} {'…':>7} {'':>8} {'':>8} {'':>8}  {order}")
                 continue
+            rule = self.demo.rule_for(spec.sku)
             cover = f"{p.days_of_cover:8.1f}" if p.days_of_cover is not None else f"{'∞':>8}"
-            if p.history_days < MIN_HISTORY_DAYS:
+            if p.history_days < rule.min_history_days:
                 flag = "  (learning the rate)"
-            elif p.days_of_cover is not None and p.days_of_cover <= LEAD_TIME_DAYS + SAFETY_DAYS:
+            elif should_reorder(p, rule):
                 flag = "  <= reorder point"
             else:
                 flag = ""
             lines.append(
                 f"    {spec.sku:<8} {p.on_hand:7.0f} {p.rate_per_day:8.1f} {cover} "
-                f"{LEAD_TIME_DAYS + SAFETY_DAYS:7.1f}d  {order}{flag}"
+                f"{rule.reorder_days:7.1f}d  {order}{flag}"
             )
         print("\n".join(lines), file=self.out, flush=True)
 

@@ -18,6 +18,22 @@ def test_sample_config_validates() -> None:
     assert config.replenishment.rule_for("OTHER").reorder_days == 3.0
 
 
+def test_sku_overrides_inherit_the_configured_default(tmp_path: Path) -> None:
+    path = tmp_path / "cloud.toml"
+    path.write_text(
+        "[replenishment.default]\nsafety_days = 2.0\nmin_history_days = 0.5\n"
+        "[replenishment.skus.A]\npack_size = 10\n"
+        "[replenishment.skus.B]\nsafety_days = 0.5\n"
+    )
+    rules = load_cloud_config(path).replenishment
+    assert rules.rule_for("A").pack_size == 10
+    assert rules.rule_for("A").safety_days == 2.0
+    assert rules.rule_for("A").min_history_days == 0.5
+    assert rules.rule_for("B").safety_days == 0.5
+    assert rules.rule_for("B").pack_size == 1
+    assert rules.rule_for("other").safety_days == 2.0
+
+
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [

@@ -4,6 +4,9 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from cloud.errors import StoreUnavailable
 from cloud.orders import OrderBook, OrderStatus
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -47,3 +50,15 @@ def test_concurrent_creators_make_exactly_one_order(tmp_path: Path) -> None:
         t.join(10)
     assert sum(r is not None for r in results) == 1
     assert len(books[0].orders()) == 1
+
+
+def test_sqlite_directory_is_created(tmp_path: Path) -> None:
+    book = OrderBook(f"sqlite:///{tmp_path / 'new' / 'dir' / 'o.db'}")
+    assert create(book) is not None
+
+
+def test_unusable_database_is_a_clear_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreUnavailable, match="order database"):
+        OrderBook(f"sqlite:///{blocker / 'o.db'}")

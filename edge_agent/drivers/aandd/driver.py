@@ -1,0 +1,365 @@
+"""A&D balance driver: the protocol adapted to a serial port with pyserial.
+
+Stream mode: the balance sends about ten frames a second whether asked or not.
+A read flushes the input, throws away the first line (the flush may have cut
+a frame in half, and a tail such as `3.45  g` must never pass for a weight),
+and returns the next complete frame, so every weight is fresh, never one that
+sat in a buffer. Request mode: `Q` is sent after a flush and the reply read.
+
+Control commands (`T`, `R`/`Z`) are confirmed by the balance's two `<AK>`
+replies when its "AK, error code" function is on; otherwise by watching the
+display come back to a stable zero, which is what both commands do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal, Self
+
+import serial
+from pydantic import Field
+
+from edge_agent.drivers.aandd.protocol import (
+    MAX_FRAME_BYTES,
+    TERMINATOR,
+    Acknowledge,
+    ErrorReply,
+    Frame,
+    NonWeightFrame,
+    OutOfRangeFrame,
+    WeightFrame,
+    encode_command,
+    parse_frame,
+)
+from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.serial_settings import SerialSettings
+from edge_agent.errors import (
+    CommandRejected,
+    DeviceUnavailable,
+    DriverError,
+    FrameError,
+    WeightOutOfRange,
+)
+
+_PORT_ERRORS: tuple[type[Exception], ...]
+try:
+    import termios
+
+    # pyserial lets termios.error (not an OSError) escape from tcflush when
+    # the device vanished under an open port.
+    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - Windows has no termios
+    _PORT_ERRORS = (serial.SerialException, OSError)
+
+#: How long one blocking read may wait before the deadline is checked again.
+_READ_SLICE_S = 0.05
+#: Pause between `Q` polls while waiting for a stable or zero weight, so a
+#: waiting driver does not flood a balance at 2400 baud.
+_POLL_GAP_S = 0.05
+#: Control commands answer `<AK>` on receipt and again when done.
+_ACKS_PER_CONTROL = 2
+
+
+class AandDConfig(SerialSettings):
+    """Settings of one A&D balance (the driver's part of a `[[scales]]` entry).
+
+    The serial defaults are A&D's factory settings (2400 baud, 7 data bits,
+    even parity, 1 stop bit).
+    """
+
+    type: Literal["aandd"]
+    baudrate: int = 2400
+    bytesize: int = 7
+    parity: str = "E"
+    stopbits: float = 1
+    mode: Literal["stream", "request"] = Field(
+        default="stream",
+        description="stream: the balance sends continuously; request: send Q, read the reply",
+    )
+    acknowledge: bool = Field(
+        default=False,
+        description="the balance's 'AK, error code' function is on: confirm T/R/Z by <AK>",
+    )
+    zero_command: Literal["R", "Z"] = Field(
+        default="R", description="R (RE-ZERO) on every A&D balance; Z on newer ones"
+    )
+    timeout_s: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+
+
+class BalanceFault(DriverError):
+    """The balance answers but shows no weight: counting pieces (`QT`, `PC`)
+    or percent. A person must put it back into weighing mode; retrying the
+    connection will not help."""
+
+    def __init__(self, port: str, code: str, reason: str) -> None:
+        super().__init__(f"{port}: balance reports {code}: {reason}")
+        self.port = port
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class FrameStats:
+    """Counters of one balance's traffic since it was created."""
+
+    ok: int = 0  # data frames that parsed
+    bad: int = 0  # garbage lines (FrameError)
+    stale: int = 0  # acknowledgements and error codes skipped while reading data
+    timeouts: int = 0  # waits that reached the deadline without a line
+
+
+class _NoLine(DeviceUnavailable):
+    """Nothing arrived before the deadline (as opposed to a failing port)."""
+
+
+class AandDScale:
+    """An A&D balance on a serial port.
+
+    Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
+    poller owns a balance.
+    """
+
+    def __init__(self, config: AandDConfig) -> None:
+        self.config = config
+        self.name = config.port
+        self.stats = FrameStats()
+        self._serial: serial.Serial | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful `open()` and `close()`."""
+        return self._serial is not None
+
+    def open(self) -> None:
+        """Open the port. Raises `DeviceUnavailable`; opening twice does nothing."""
+        if self._serial is not None:
+            return
+        cfg = self.config
+        try:
+            self._serial = serial.Serial(
+                port=cfg.port,
+                baudrate=cfg.baudrate,
+                bytesize=cfg.bytesize,
+                parity=cfg.parity,
+                stopbits=cfg.stopbits,
+                timeout=min(_READ_SLICE_S, cfg.timeout_s),
+                write_timeout=cfg.timeout_s,
+                exclusive=True,  # two pollers on one balance would steal each other's frames
+            )
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the port; safe to call twice."""
+        port, self._serial = self._serial, None
+        if port is not None:
+            # A device that is gone already is closed enough.
+            with contextlib.suppress(*_PORT_ERRORS):
+                port.close()
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- WeightDriver ----------------------------------------------------------
+
+    def read_weight(self) -> WeightSample:
+        """Return a fresh weight, stable (`ST`) or not (`US`), in grams.
+
+        Raises `WeightOutOfRange` on `OL`, `BalanceFault` on a count or
+        percentage, `CommandRejected` on `EC,Exx` (request mode), `FrameError`
+        on a garbage line (counted; the next call works) and
+        `DeviceUnavailable` when the port fails or no frame arrives in time.
+        """
+        frame = self._data_frame(time.monotonic() + self.config.timeout_s)
+        return self._sample(frame)
+
+    def tare(self) -> float:
+        """Tare (`T`) and return the tare in grams: the stable weight shown
+        just before (the gross weight unless a tare was already active).
+
+        Raises `CommandRejected` when no stable weight comes, the balance
+        refuses (`EC,E11`: unstable) or does not confirm within `timeout_s`.
+        """
+        before = self._stable_sample("T")
+        self._control("T")
+        return before.grams
+
+    def zero(self) -> None:
+        """Re-zero (`R`, or `Z` as configured); clears a tare on A&D balances.
+
+        Raises `CommandRejected` when the balance refuses or does not confirm.
+        """
+        self._control(self.config.zero_command)
+
+    # -- reading ---------------------------------------------------------------
+
+    def _data_frame(self, deadline: float) -> WeightFrame | NonWeightFrame | OutOfRangeFrame:
+        port = self._require_open()
+        if self.config.mode == "stream":
+            self._flush(port)
+            self._read_line(port, deadline)  # possibly cut by the flush: never trusted
+        else:
+            self._send(port, "Q")
+        while True:
+            frame = self._parse(self._read_line(port, deadline))
+            if isinstance(frame, ErrorReply):
+                if self.config.mode == "request":
+                    raise CommandRejected(self.name, "Q", frame.code, frame.reason)
+                self.stats.stale += 1  # a late answer to some earlier command
+            elif isinstance(frame, Acknowledge):
+                self.stats.stale += 1
+            else:
+                self.stats.ok += 1
+                return frame
+
+    def _sample(self, frame: WeightFrame | NonWeightFrame | OutOfRangeFrame) -> WeightSample:
+        if isinstance(frame, WeightFrame):
+            return WeightSample(grams=frame.grams, stable=frame.stable)
+        if isinstance(frame, OutOfRangeFrame):
+            raise WeightOutOfRange(self.name, frame.direction)
+        raise BalanceFault(self.name, f"{frame.header.value} {frame.unit}", frame.reason)
+
+    def _stable_sample(self, cmd: str) -> WeightSample:
+        """Wait up to `timeout_s` for a stable weight, skipping garbage."""
+        deadline = time.monotonic() + self.config.timeout_s
+        heard = False
+        while time.monotonic() < deadline:
+            try:
+                sample = self._sample(self._data_frame(deadline))
+            except FrameError:
+                heard = True
+                continue
+            except _NoLine:
+                if heard:
+                    break
+                raise
+            if sample.stable:
+                return sample
+            heard = True
+            self._pause(deadline)
+        raise CommandRejected(
+            self.name, cmd, "US", f"no stable weight within {self.config.timeout_s} s"
+        )
+
+    # -- control commands --------------------------------------------------------
+
+    def _control(self, cmd: str) -> None:
+        port = self._require_open()
+        deadline = time.monotonic() + self.config.timeout_s
+        self._send(port, cmd)
+        if self.config.acknowledge:
+            self._await_acks(port, cmd, deadline)
+        else:
+            self._await_zero_display(cmd, deadline)
+
+    def _await_acks(self, port: serial.Serial, cmd: str, deadline: float) -> None:
+        acks = 0
+        heard = False
+        while acks < _ACKS_PER_CONTROL:
+            try:
+                line = self._read_line(port, deadline)
+            except _NoLine:
+                if acks:
+                    detail = f"acknowledged but not completed within {self.config.timeout_s} s"
+                    raise CommandRejected(self.name, cmd, "AK", detail) from None
+                if heard:
+                    detail = "no <AK> although the balance is sending; is 'AK, error code' on?"
+                    raise CommandRejected(self.name, cmd, "no AK", detail) from None
+                raise
+            heard = True
+            try:
+                frame = self._parse(line)
+            except FrameError:
+                continue  # counted; the acknowledgement may still come
+            if isinstance(frame, Acknowledge):
+                acks += 1
+            elif isinstance(frame, ErrorReply):
+                raise CommandRejected(self.name, cmd, frame.code, frame.reason)
+            else:
+                self.stats.stale += 1  # stream frames keep coming meanwhile
+
+    def _await_zero_display(self, cmd: str, deadline: float) -> None:
+        # Without <AK> the balance says nothing; T and R/Z both bring the
+        # display to zero once the weight is stable, so wait for that.
+        heard = False
+        while time.monotonic() < deadline:
+            try:
+                frame = self._data_frame(deadline)
+            except FrameError:
+                heard = True
+                continue
+            except _NoLine:
+                if heard:
+                    break
+                raise
+            heard = True
+            if isinstance(frame, WeightFrame) and frame.stable and frame.value == 0:
+                return
+            self._pause(deadline)
+        detail = (
+            f"no stable zero shown within {self.config.timeout_s} s "
+            "(unstable, outside the zero range, or the command was ignored)"
+        )
+        raise CommandRejected(self.name, cmd, "not zero", detail)
+
+    # -- serial plumbing -------------------------------------------------------------
+
+    def _pause(self, deadline: float) -> None:
+        if self.config.mode == "request":
+            time.sleep(max(0.0, min(_POLL_GAP_S, deadline - time.monotonic())))
+
+    def _parse(self, line: bytes) -> Frame:
+        try:
+            return parse_frame(line)
+        except FrameError:
+            self.stats.bad += 1
+            raise
+
+    def _flush(self, port: serial.Serial) -> None:
+        try:
+            port.reset_input_buffer()
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{self.name}: cannot flush input: {exc}") from exc
+
+    def _send(self, port: serial.Serial, cmd: str) -> None:
+        frame = encode_command(cmd)
+        # Flushed first, so a late answer to an earlier command or the rest
+        # of a noise burst is never taken for the answer to this one.
+        self._flush(port)
+        try:
+            port.write(frame)
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{self.name}: cannot send {cmd!r}: {exc}") from exc
+
+    def _read_line(self, port: serial.Serial, deadline: float) -> bytes:
+        buf = bytearray()
+        while True:
+            if time.monotonic() >= deadline:
+                self.stats.timeouts += 1
+                raise _NoLine(f"{self.name}: no frame within {self.config.timeout_s} s")
+            try:
+                buf += port.read_until(TERMINATOR, MAX_FRAME_BYTES + 1 - len(buf))
+            except _PORT_ERRORS as exc:
+                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
+            if buf.endswith(TERMINATOR):
+                return bytes(buf)
+            if len(buf) > MAX_FRAME_BYTES:
+                self.stats.bad += 1
+                raise FrameError(f"{self.name}: no line end within {MAX_FRAME_BYTES} bytes")
+
+    def _require_open(self) -> serial.Serial:
+        if self._serial is None:
+            raise DeviceUnavailable(f"{self.name}: not open")
+        return self._serial
