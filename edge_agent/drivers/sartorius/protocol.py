@@ -99,13 +99,15 @@ _SPECIAL_CODES: Final[Mapping[str, Special]] = MappingProxyType(
 # The optional ID of a 22-character frame: up to 6 printable characters
 # starting with a letter (`N`, `N1`, `Stat`, `G#`, `x-Net`, `S/N`), so it can
 # never be mistaken for the sign or a digit of a 16-character frame.
-_ID: Final = r"(?:(?P<ident>[A-Za-z][!-~]{0,5}?) *)?"
+# In special and error frames the ID is followed by spaces; in a weight frame
+# a 6-character ID may touch the sign.
+_ID: Final = r"(?P<ident>[A-Za-z][!-~]{0,5}?)"
 _ERROR: Final = re.compile(
-    _ID + r" *(?:[Ee][Rr][Rr] *(?P<num>\d{1,4})|(?P<word>[A-Z]{3}\.ERR?)) *"
+    rf"(?:{_ID} +)? *(?:[Ee][Rr][Rr] *(?P<num>\d{{1,4}})|(?P<word>[A-Z]{{3}}\.ERR?)) *"
 )
-_SPECIAL: Final = re.compile(_ID + r" *(?P<code>[A-Za-z][A-Za-z. ]{0,9}?) *")
+_SPECIAL: Final = re.compile(rf"(?:{_ID} +)? *(?P<code>[A-Za-z][A-Za-z. ]{{0,9}}?) *")
 _WEIGHT: Final = re.compile(
-    _ID
+    rf"(?:{_ID} *)?"
     + r"(?P<sign>[+-])? *(?P<value>[0-9.,][0-9.,\[\]]*)"
     + r" *(?P<unit>[A-Za-z%/]{1,3})? *"
 )
@@ -184,10 +186,10 @@ def parse_frame(line: bytes) -> Frame:
         return ErrorFrame(m["num"] or m["word"], m["ident"] or "")
     if (m := _WEIGHT.fullmatch(text)) is not None:
         return _weight(m, text)
-    if (m := _SPECIAL.fullmatch(text)) is not None:
-        return _special(m, text)
     if text.rstrip(" ") == "Stat":
         return SpecialFrame(Special.BLANK, "Stat")
+    if (m := _SPECIAL.fullmatch(text)) is not None:
+        return _special(m, text)
     raise FrameError(f"not an SBI frame: {text!r}")
 
 
