@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge_agent.drivers.registry import DriverConfig
+from edge_agent.shelf import ShelfSettings
 from vmi.config_file import load_toml
 from vmi.urls import parse_mqtt_url
 from vmi.wire import Identifier
@@ -30,8 +31,31 @@ class ScaleConfig(_Strict):
     sku: Identifier
     item_weight_g: float = Field(gt=0, description="Weight of one unit of the SKU.")
     tare_g: float = Field(default=0.0, ge=0, description="Weight of the empty bin/shelf.")
+    span: float = Field(default=1.0, gt=0, description="Calibration factor on the net weight.")
     poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    settle_samples: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Stable samples that must agree before a weight counts.",
+    )
+    settle_tolerance_g: float | None = Field(
+        default=None, gt=0, description="How closely they must agree (default: a quarter item)."
+    )
+    min_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="Below this, a count is reported as uncertain."
+    )
     driver: DriverConfig
+
+    def shelf_settings(self) -> ShelfSettings:
+        return ShelfSettings(
+            item_weight_g=self.item_weight_g,
+            tare_g=self.tare_g,
+            span=self.span,
+            settle_samples=self.settle_samples,
+            settle_tolerance_g=self.settle_tolerance_g,
+            min_confidence=self.min_confidence,
+        )
 
     @model_validator(mode="before")
     @classmethod

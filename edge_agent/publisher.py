@@ -21,8 +21,10 @@ from vmi.urls import MqttAddress
 from vmi.wire import (
     DeviceState,
     DeviceStatus,
+    EventsBatch,
     ReadingsBatch,
     encode,
+    events_topic,
     readings_topic,
     status_topic,
 )
@@ -122,6 +124,11 @@ class MqttPublisher:
     def publish(self, batch: ReadingsBatch) -> None:
         """Queue one readings message at QoS 1 (sent now, or after reconnect)."""
         self._client.publish(readings_topic(self._site, self._device), encode(batch), qos=1)
+        self.stats.messages_sent += 1
+
+    def publish_events(self, batch: EventsBatch) -> None:
+        """Queue one events message at QoS 1."""
+        self._client.publish(events_topic(self._site, self._device), encode(batch), qos=1)
         self.stats.messages_sent += 1
 
     def update_drivers(self, drivers: dict[str, str]) -> None:

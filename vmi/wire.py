@@ -65,6 +65,43 @@ class ReadingsBatch(_Message):
     readings: list[Reading] = Field(min_length=1, max_length=5000)
 
 
+class EventKind(StrEnum):
+    """What happened on a shelf or device."""
+
+    PICK = "pick"  # units taken off a shelf
+    REFILL = "refill"  # units put on a shelf
+    DRIFT = "drift"  # the empty-shelf weight crept; compensated, re-tare advised
+    COUNT_UNCERTAIN = "count_uncertain"  # weight far from a whole number of units
+    TARE = "tare"
+    CALIBRATION = "calibration"
+    FAULT = "fault"  # overload, underload, device errors
+    MISMATCH = "mismatch"  # weight and RFID disagree on the same location
+    DRIVER = "driver"  # a device went away or came back
+
+
+class Event(_Message):
+    """One thing that happened, at `time`, at a location (if it has one)."""
+
+    time: AwareDatetime
+    kind: EventKind
+    location: Identifier | None = None
+    sku: Identifier | None = None
+    quantity: float | None = Field(default=None, allow_inf_nan=False)
+    driver: str | None = Field(default=None, max_length=200)
+    detail: str = Field(default="", max_length=500)
+
+
+class EventsBatch(_Message):
+    """Payload of `vmi/v1/<site>/<device>/events` (edge -> cloud, QoS 1)."""
+
+    v: Literal[1] = 1
+    site: Identifier
+    device: Identifier
+    seq: int = Field(ge=0, description="Per-device events sequence; survives restarts.")
+    sent_at: AwareDatetime
+    events: list[Event] = Field(min_length=1, max_length=1000)
+
+
 class DeviceState(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
@@ -192,6 +229,7 @@ def encode(message: BaseModel) -> bytes:
 
 WIRE_MODELS: dict[str, type[BaseModel]] = {
     "readings": ReadingsBatch,
+    "events": EventsBatch,
     "status": DeviceStatus,
     "alerts": Alert,
     "deadletter": DeadLetter,

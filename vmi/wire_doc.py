@@ -17,6 +17,14 @@ _TOPICS = [
         "a batch of absolute stock levels with a per-device sequence number",
     ),
     (
+        "events",
+        f"{TOPIC_ROOT}/<site>/<device>/events",
+        "edge -> cloud",
+        "1",
+        "no",
+        "picks, refills, drift, uncertain counts, tare, faults, weight/RFID mismatches",
+    ),
+    (
         "status",
         f"{TOPIC_ROOT}/<site>/<device>/status",
         "edge -> cloud",

@@ -39,3 +39,38 @@ class WeightDriver(Protocol):
     def close(self) -> None:
         """Close the device; safe to call twice."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class TagRead:
+    """One RFID tag seen by a reader.
+
+    `tag_id` is upper-case hex: the EPC for UHF tags, the 10-hex-digit id
+    (version/customer byte + 32-bit id) for EM4100 tags.
+    """
+
+    tag_id: str
+    rssi: int | None = None  # reader's signal strength, where it reports one
+    antenna: int | None = None
+
+
+class TagDriver(Protocol):
+    """An RFID reader the agent can poll. Opening may fail and is retried by the caller."""
+
+    name: str
+
+    def open(self) -> None:
+        """Open the device. Raises `DeviceUnavailable`."""
+        ...
+
+    def read_tags(self) -> list[TagRead]:
+        """Tags seen since the last call (or one inventory round); [] when none.
+
+        Repeats of the same tag within one call are reported once. Raises
+        `DriverError`; bad frames are counted and skipped, never returned.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close the device; safe to call twice."""
+        ...

@@ -15,7 +15,16 @@ from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.servers import MosquittoServer
-from vmi.wire import DeviceStatus, ReadingsBatch, readings_topic, status_topic
+from vmi.wire import (
+    DeviceStatus,
+    Event,
+    EventKind,
+    EventsBatch,
+    ReadingsBatch,
+    events_topic,
+    readings_topic,
+    status_topic,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,11 +41,16 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 class Recorder:
     def __init__(self, port: int, site: str, device: str) -> None:
         self.batches: list[ReadingsBatch] = []
+        self.events: list[Event] = []
         self.statuses: list[DeviceStatus] = []
         self._ready = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2)
         self._client.on_connect = lambda c, *_: c.subscribe(
-            [(readings_topic(site, device), 1), (status_topic(site, device), 1)]
+            [
+                (readings_topic(site, device), 1),
+                (events_topic(site, device), 1),
+                (status_topic(site, device), 1),
+            ]
         )
         self._client.on_subscribe = lambda *_: self._ready.set()
         self._client.on_message = self._on_message
@@ -47,6 +61,8 @@ class Recorder:
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.endswith("/readings"):
             self.batches.append(ReadingsBatch.model_validate_json(msg.payload))
+        elif msg.topic.endswith("/events"):
+            self.events += EventsBatch.model_validate_json(msg.payload).events
         else:
             self.statuses.append(DeviceStatus.model_validate_json(msg.payload))
 
@@ -134,7 +150,7 @@ def test_a_missing_scale_does_not_stop_the_others_and_shows_in_status(
     assert online
     assert online[-1].drivers[scale.port] == "ok"
     wait_for(lambda: rec.statuses[-1].state == "offline", 10, "offline on clean shutdown")
-    assert agent.stats.scales[missing].health == "unavailable"
+    assert agent.stats.devices[missing].health == "unavailable"
     rec.close()
 
 
@@ -154,4 +170,34 @@ def test_sequence_survives_restart_and_heartbeat_republishes(
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == len(seqs), "a restart never reuses a sequence number"
     assert set(rec.quantities("X")) == {7.0}
+    rec.close()
+
+
+def test_picks_and_overloads_are_published_as_events(
+    tmp_path: Path, mosquitto: MosquittoServer, unique_id: str, scale: MtSicsEmulator
+) -> None:
+    cfg = config(tmp_path, mosquitto, unique_id, [scale_entry(scale.port, "X")])
+    rec = Recorder(mosquitto.port, unique_id, "gw")
+    stop, thread = run_agent(EdgeAgent(cfg))
+    try:
+        wait_for(lambda: rec.quantities("X")[-1:] == [7.0], 10, "the first level")
+        scale.set_load(100.0 + 4 * 10.0)
+        wait_for(lambda: any(e.kind == EventKind.PICK for e in rec.events), 10, "a pick event")
+        scale.set_load(7000.0)  # beyond the emulated capacity
+        wait_for(lambda: any(e.kind == EventKind.FAULT for e in rec.events), 10, "a fault event")
+        scale.set_load(100.0 + 4 * 10.0)
+        wait_for(
+            lambda: len([e for e in rec.events if e.kind == EventKind.FAULT]) == 2,
+            10,
+            "the fault cleared",
+        )
+    finally:
+        stop.set()
+        thread.join(20)
+    pick = next(e for e in rec.events if e.kind == EventKind.PICK)
+    assert (pick.quantity, pick.sku, pick.location) == (3.0, "X", "L-X")
+    faults = [e.detail for e in rec.events if e.kind == EventKind.FAULT]
+    assert faults == ["overload", "cleared: overload"]
+    assert rec.quantities("X")[-1] == 4.0, "the overload never became stock"
+    assert 70.0 not in rec.quantities("X")
     rec.close()

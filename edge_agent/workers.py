@@ -1,0 +1,151 @@
+"""Device workers: one thread per device, so a failing device never stalls the others.
+
+A worker opens its device with capped backoff, polls it, and puts what it
+learns (absolute `Reading`s and `Event`s) on the agent's outbound queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from edge_agent.config import ScaleConfig
+from edge_agent.drivers.base import WeightDriver
+from edge_agent.errors import DeviceUnavailable, DriverError, FrameError, WeightOutOfRange
+from edge_agent.shelf import ShelfEvent, ShelfLevel, ShelfOutput, ShelfTracker
+from edge_agent.stock import LevelChange
+from vmi.clock import Clock
+from vmi.wire import Event, EventKind, Reading, Source
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+
+Outbound = queue.Queue[Reading | Event]
+
+
+@dataclass
+class DeviceStats:
+    samples: int = 0
+    unstable: int = 0
+    bad_frames: int = 0
+    faults: int = 0
+    reopens: int = 0
+    health: str = "starting"
+
+
+class ScaleWorker:
+    """Polls one scale and tracks its shelf."""
+
+    def __init__(
+        self,
+        binding: ScaleConfig,
+        driver: WeightDriver,
+        out: Outbound,
+        *,
+        clock: Clock,
+        heartbeat_s: float,
+        stats: DeviceStats,
+    ) -> None:
+        self.binding = binding
+        self.driver = driver
+        self._out = out
+        self._clock = clock
+        self._change = LevelChange(heartbeat_s=heartbeat_s)
+        self.tracker = ShelfTracker(binding.shelf_settings())
+        self.stats = stats
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = BACKOFF_FIRST_S
+        while not stop.is_set():
+            try:
+                self.driver.open()
+            except DriverError as exc:
+                self._health("unavailable", str(exc))
+                log.warning("%s unavailable: %s; retry in %.1fs", self.driver.name, exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                continue
+            backoff = BACKOFF_FIRST_S
+            self._health("ok", "opened")
+            self._poll(stop)
+            self.driver.close()
+            self.stats.reopens += 1
+        self.driver.close()
+
+    def _poll(self, stop: threading.Event) -> None:
+        interval = self.binding.poll_interval_s
+        while not stop.is_set():
+            try:
+                sample = self.driver.read_weight()
+            except FrameError as exc:
+                self.stats.bad_frames += 1
+                log.debug("%s: bad frame skipped: %s", self.driver.name, exc)
+                continue
+            except DeviceUnavailable as exc:
+                self._health("unavailable", str(exc))
+                log.warning("%s stopped answering: %s", self.driver.name, exc)
+                return
+            except WeightOutOfRange as exc:
+                self.stats.faults += 1
+                self._emit(self.tracker.fault(exc.direction))
+            except DriverError as exc:
+                self.stats.faults += 1
+                log.warning("%s fault: %s", self.driver.name, exc)
+                self._emit(self.tracker.fault(str(exc)))
+            else:
+                if sample is not None:
+                    self._health("ok", "answering")
+                    self.stats.samples += 1
+                    self.stats.unstable += not sample.stable
+                    self._emit(self.tracker.sample(sample.grams, stable=sample.stable))
+            stop.wait(interval)
+
+    def _emit(self, outputs: list[ShelfOutput]) -> None:
+        b = self.binding
+        for o in outputs:
+            if isinstance(o, ShelfLevel):
+                if self._change.should_publish(o.quantity, time.monotonic()):
+                    self._out.put(
+                        Reading(
+                            time=self._clock.now(),
+                            location=b.location,
+                            sku=b.sku,
+                            quantity=o.quantity,
+                            source=Source.SCALE,
+                            raw_weight_g=o.gross_g,
+                            stable=True,
+                        )
+                    )
+            elif isinstance(o, ShelfEvent):
+                self._out.put(
+                    Event(
+                        time=self._clock.now(),
+                        kind=o.kind,
+                        location=b.location,
+                        sku=b.sku,
+                        quantity=o.quantity,
+                        driver=self.driver.name,
+                        detail=o.detail,
+                    )
+                )
+
+    def _health(self, health: str, detail: str) -> None:
+        if health == self.stats.health:
+            return
+        previous, self.stats.health = self.stats.health, health
+        if previous == "starting" and health == "ok":
+            return  # a device that simply came up is not news
+        self._out.put(
+            Event(
+                time=self._clock.now(),
+                kind=EventKind.DRIVER,
+                location=self.binding.location,
+                driver=self.driver.name,
+                detail=f"{health}: {detail}"[:500],
+            )
+        )
