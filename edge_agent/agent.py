@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from edge_agent.config import EdgeConfig
-from edge_agent.drivers.registry import create_driver
+from edge_agent.drivers.registry import create_scale
 from edge_agent.publisher import MqttPublisher
 from edge_agent.sequence import SequenceCounter
 from edge_agent.workers import DeviceStats, Outbound, ScaleWorker
@@ -46,7 +46,7 @@ class EdgeAgent:
         self._events_seq = SequenceCounter(config.state_dir / f"{config.device}.events.seq")
         self._workers: list[ScaleWorker] = []
         for binding in config.scales:
-            driver = create_driver(binding.driver)
+            driver = create_scale(binding.driver)
             stats = self.stats.devices.setdefault(driver.name, DeviceStats())
             self._workers.append(
                 ScaleWorker(

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edge_agent.drivers.registry import DriverConfig
+from edge_agent.drivers.registry import ScaleDriverConfig
 from edge_agent.shelf import ShelfSettings
 from vmi.config_file import load_toml
 from vmi.urls import parse_mqtt_url
@@ -45,7 +45,7 @@ class ScaleConfig(_Strict):
     min_confidence: float = Field(
         default=0.5, ge=0, le=1, description="Below this, a count is reported as uncertain."
     )
-    driver: DriverConfig
+    driver: ScaleDriverConfig
 
     def shelf_settings(self) -> ShelfSettings:
         return ShelfSettings(

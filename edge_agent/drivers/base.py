@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,7 @@ class WeightSample:
     stable: bool
 
 
+@runtime_checkable
 class WeightDriver(Protocol):
     """A scale the agent can poll. Opening may fail and is retried by the caller."""
 
@@ -54,6 +55,7 @@ class TagRead:
     antenna: int | None = None
 
 
+@runtime_checkable
 class TagDriver(Protocol):
     """An RFID reader the agent can poll. Opening may fail and is retried by the caller."""
 

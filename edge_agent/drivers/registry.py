@@ -1,28 +1,66 @@
-"""The one place drivers register: config model and constructor per `type`."""
+"""The one place drivers register: kind, config model and constructor per `type`.
+
+A scale driver answers `read_weight` (`WeightDriver`), a reader driver
+`read_tags` (`TagDriver`). Config tables select their driver by `type`; the
+unions below are discriminated on it, so a typo names the known types.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, ValidationError
 
-from edge_agent.drivers.base import WeightDriver
+from edge_agent.drivers.base import TagDriver, WeightDriver
 from edge_agent.drivers.mtsics import MtSicsConfig, MtSicsScale
+from vmi.errors import ConfigError
 
-# A discriminated union on `type`; add each new driver's config model here.
-# (With one member the union collapses, so the discriminator joins later.)
-DriverConfig = Annotated[MtSicsConfig, Field(description="Driver settings, chosen by `type`.")]
 
-_FACTORIES: dict[str, Callable[[Any], WeightDriver]] = {
-    "mtsics": MtSicsScale,
+@dataclass(frozen=True, slots=True)
+class DriverInfo:
+    kind: Literal["scale", "reader"]
+    config: type[BaseModel]
+    factory: Callable[[Any], WeightDriver | TagDriver]
+    summary: str
+
+
+DRIVERS: Mapping[str, DriverInfo] = {
+    "mtsics": DriverInfo("scale", MtSicsConfig, MtSicsScale, "Mettler Toledo MT-SICS, serial"),
 }
 
+ScaleDriverConfig = Annotated[
+    MtSicsConfig,
+    Field(description="Scale driver settings, chosen by `type`."),
+]
 
-def known_drivers() -> list[str]:
-    return sorted(_FACTORIES)
+
+def known_drivers(kind: str | None = None) -> list[str]:
+    return sorted(name for name, info in DRIVERS.items() if kind in (None, info.kind))
 
 
-def create_driver(config: DriverConfig) -> WeightDriver:
-    """Build the driver for a validated driver config (does not open the device)."""
-    return _FACTORIES[config.type](config)
+def driver_info(name: str) -> DriverInfo:
+    """The registered driver `name`, or a `ConfigError` listing the known ones."""
+    try:
+        return DRIVERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown driver {name!r}; known drivers: {', '.join(known_drivers())}"
+        ) from None
+
+
+def driver_config(name: str, options: Mapping[str, Any]) -> BaseModel:
+    """Validate `options` for driver `name`; `ConfigError` says what is wrong."""
+    info = driver_info(name)
+    try:
+        return info.config.model_validate({**options, "type": name})
+    except ValidationError as exc:
+        raise ConfigError(f"{name} settings are invalid:\n{exc}") from exc
+
+
+def create_scale(config: ScaleDriverConfig) -> WeightDriver:
+    """Build the scale driver for a validated config (does not open the device)."""
+    driver = DRIVERS[config.type].factory(config)
+    assert isinstance(driver, WeightDriver)
+    return driver
