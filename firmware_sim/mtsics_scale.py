@@ -229,10 +229,11 @@ class MtSicsEmulator:
         if garbage:
             self._write(self._garbage())
             return
-        self._write("".join(f"{line}\r\n" for line in reply.lines).encode("ascii"))
+        # Log before writing: a fast reader may check the log as soon as it has the reply.
         if reply.stable_g is not None:
             with self._lock:
                 self._reported.append(reply.stable_g)
+        self._write("".join(f"{line}\r\n" for line in reply.lines).encode("ascii"))
 
     def _write(self, data: bytes) -> None:
         # A real UART never blocks on a missing reader; drop what does not fit.

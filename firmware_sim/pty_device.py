@@ -2,7 +2,7 @@
 
 `PtyDevice` is the plumbing: a pty in raw mode whose slave path a driver opens
 with pyserial as it would open /dev/ttyUSB0, a daemon thread that reads command
-lines with `select` (so `stop()` returns within about 0.1 s) and calls a timer
+lines with `select` (woken by `stop()`, so it returns at once) and calls a timer
 hook for devices that stream, fault injection on every line sent (dropped or
 replaced by garbage) and a silent state (`fail()`, like a pulled cable).
 
@@ -24,10 +24,11 @@ import select
 import threading
 import time
 import tty
+from collections.abc import Callable
 from types import TracebackType
 from typing import Literal, Self
 
-_POLL_S = 0.05  # longest select() wait: bounds how long stop() waits for the thread
+_POLL_S = 0.05  # longest select() wait: how often the thread looks at its clock
 _MAX_LINE_BYTES = 256  # a longer command without LF is noise; drop it
 _NOISE_BYTES = bytes(b for b in range(256) if b not in b"\r\n")
 
@@ -62,6 +63,8 @@ class PtyDevice:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._master, self._slave = os.openpty()
+        # stop() writes here to wake the thread out of select() at once.
+        self._wake_r, self._wake_w = os.pipe()
         # Raw mode: no echo, no CR/LF translation, so bytes pass untouched
         # until pyserial opens the port (it sets raw mode again).
         tty.setraw(self._slave)
@@ -87,15 +90,18 @@ class PtyDevice:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread (within about 0.1 s) and close the pty; idempotent."""
+        """Stop the thread and close the pty; idempotent."""
         self._stop.set()
+        if self._wake_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join(timeout=2.0)
-        for fd in (self._master, self._slave):
+        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self._master = self._slave = -1
+        self._master = self._slave = self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> Self:
         self.start()
@@ -141,11 +147,13 @@ class PtyDevice:
         is due (the thread wakes at least every 0.05 s anyway)."""
         return math.inf
 
-    def _send(self, data: bytes) -> bool:
+    def _send(self, data: bytes, *, on_intact: Callable[[], None] | None = None) -> bool:
         """Send one line through the fault model; True if it went out intact.
 
-        Silent while failed. Both random numbers are drawn every time, so one
-        seed gives one fault sequence whatever the probabilities are.
+        `on_intact` runs just before an intact line is written, so a reader
+        that has the line also sees what the callback logged. Silent while
+        failed. Both random numbers are drawn every time, so one seed gives
+        one fault sequence whatever the probabilities are.
         """
         if self._failed:
             return False
@@ -156,6 +164,8 @@ class PtyDevice:
         if garbage:
             self._write(self._garbage())
             return False
+        if on_intact is not None:
+            on_intact()
         self._write(data)
         return True
 
@@ -178,8 +188,10 @@ class PtyDevice:
         wait = 0.0
         while not self._stop.is_set():
             try:
-                ready, _, _ = select.select([self._master], [], [], min(_POLL_S, wait))
-                data = os.read(self._master, 1024) if ready else b""
+                ready, _, _ = select.select(
+                    [self._master, self._wake_r], [], [], min(_POLL_S, wait)
+                )
+                data = os.read(self._master, 1024) if self._master in ready else b""
             except BlockingIOError:
                 data = b""
             except OSError:
@@ -267,7 +279,7 @@ class PtyScale(PtyDevice):
         with self._lock:
             return list(self._reported)
 
-    # -- for subclasses (call with _lock held) ---------------------------------
+    # -- for subclasses (call with _lock held, except _send_weight) -------------
 
     def _stable(self) -> bool:
         return time.monotonic() - self._changed_at >= self.settle_s
@@ -303,5 +315,12 @@ class PtyScale(PtyDevice):
         self._tare_g = self._gross_g - self._zero_g
         return self._tare_g
 
-    def _log_stable(self, grams: float) -> None:
-        self._reported.append(grams)
+    def _send_weight(self, data: bytes, stable_g: float | None) -> bool:
+        """Send a weight line; log `stable_g` (if any) when it goes out intact."""
+
+        def log() -> None:
+            if stable_g is not None:
+                with self._lock:
+                    self._reported.append(stable_g)
+
+        return self._send(data, on_intact=log)

@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from edge_agent.drivers.aandd import AandDConfig, AandDScale
 from edge_agent.drivers.base import TagDriver, WeightDriver
 from edge_agent.drivers.mtsics import MtSicsConfig, MtSicsScale
+from edge_agent.drivers.stgs import StGsConfig, StGsIndicator
 from vmi.errors import ConfigError
 
 
@@ -28,11 +30,13 @@ class DriverInfo:
 
 DRIVERS: Mapping[str, DriverInfo] = {
     "mtsics": DriverInfo("scale", MtSicsConfig, MtSicsScale, "Mettler Toledo MT-SICS, serial"),
+    "aandd": DriverInfo("scale", AandDConfig, AandDScale, "A&D balances, serial"),
+    "stgs": DriverInfo("scale", StGsConfig, StGsIndicator, "ST,GS indicators (Dini Argeo), serial"),
 }
 
 ScaleDriverConfig = Annotated[
-    MtSicsConfig,
-    Field(description="Scale driver settings, chosen by `type`."),
+    MtSicsConfig | AandDConfig | StGsConfig,
+    Field(discriminator="type", description="Scale driver settings, chosen by `type`."),
 ]
 
 

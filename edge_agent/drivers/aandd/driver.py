@@ -190,7 +190,8 @@ class AandDScale:
         just before (the gross weight unless a tare was already active).
 
         Raises `CommandRejected` when no stable weight comes, the balance
-        refuses (`EC,E11`: unstable) or does not confirm within `timeout_s`.
+        refuses (`EC,E11`: unstable) or does not confirm within `timeout_s`;
+        `WeightOutOfRange` and `BalanceFault` as `read_weight()` does.
         """
         before = self._stable_sample("T")
         self._control("T")

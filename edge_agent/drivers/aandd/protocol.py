@@ -142,7 +142,11 @@ class ErrorReply:
 Frame: TypeAlias = WeightFrame | NonWeightFrame | OutOfRangeFrame | Acknowledge | ErrorReply
 
 _COMMAND: Final = re.compile(r"[A-Z?][A-Z0-9?:]*\Z")
-_DATA: Final = re.compile(r"(?P<header>[A-Z]{2}),(?P<value>[^ ,]+)(?: *,)? *(?P<unit>[^ ,]+)\Z")
+# The value is matched by its characters, not by width: `ozt` follows the
+# digits without a space, and the unit's padding varies.
+_DATA: Final = re.compile(
+    r"(?P<header>[A-Z]{2}),(?P<value>[+-]?[\d.]+(?:E\+?\d+)?)(?: *,)? *(?P<unit>[A-Za-z%]{1,3})\Z"
+)
 _ERROR: Final = re.compile(r"EC,(?P<code>E\d\d)\Z")
 _NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
 _OVERFLOW: Final = re.compile(r"(?P<sign>[+-])[\d.]+(?:E\+?\d+)?\Z")

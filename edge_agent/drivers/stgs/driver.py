@@ -1,0 +1,336 @@
+"""ST,GS indicator driver: the protocol adapted to a serial port with pyserial.
+
+Stream mode: the indicator sends its weight string continuously. A read
+flushes the input, throws away the first line (the flush may have cut a frame
+in half) and returns the next complete frame from this indicator, so every
+weight is fresh. Request mode: `READ` is sent after a flush and the reply read.
+
+On an RS-485 bus every command carries the configured two-character address
+in front (`01READ`), and frames and replies from other addresses are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal, Self
+
+import serial
+from pydantic import Field
+
+from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.serial_settings import SerialSettings
+from edge_agent.drivers.stgs.protocol import (
+    ADDRESS_PATTERN,
+    MAX_FRAME_BYTES,
+    TERMINATOR,
+    CommandReply,
+    Frame,
+    RawFrame,
+    Status,
+    StatusFrame,
+    WeightFrame,
+    encode_command,
+    parse_frame,
+)
+from edge_agent.errors import (
+    CommandRejected,
+    DeviceUnavailable,
+    DriverError,
+    FrameError,
+    WeightOutOfRange,
+)
+
+_PORT_ERRORS: tuple[type[Exception], ...]
+try:
+    import termios
+
+    # pyserial lets termios.error (not an OSError) escape from tcflush when
+    # the device vanished under an open port.
+    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - Windows has no termios
+    _PORT_ERRORS = (serial.SerialException, OSError)
+
+#: How long one blocking read may wait before the deadline is checked again.
+_READ_SLICE_S = 0.05
+#: Pause between `READ` polls while waiting for a stable weight.
+_POLL_GAP_S = 0.05
+
+WeighingFrame = WeightFrame | StatusFrame | RawFrame
+
+
+class StGsConfig(SerialSettings):
+    """Settings of one ST,GS indicator (the driver's part of a `[[scales]]` entry)."""
+
+    type: Literal["stgs"]
+    address: str | None = Field(
+        default=None,
+        pattern=ADDRESS_PATTERN,
+        description="RS-485 address (two characters, e.g. '01'); unset on a point-to-point line",
+    )
+    mode: Literal["stream", "request"] = Field(
+        default="stream",
+        description="stream: the indicator sends continuously; request: send READ, read the reply",
+    )
+    timeout_s: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+
+
+class IndicatorFault(DriverError):
+    """The indicator answers but shows no weight: not level (`TL`) or a raw
+    display mode (`VL` microvolts, `RZ` converter points). A person must fix
+    it; retrying the connection will not help."""
+
+    def __init__(self, port: str, code: str, reason: str) -> None:
+        super().__init__(f"{port}: indicator reports {code}: {reason}")
+        self.port = port
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class FrameStats:
+    """Counters of one indicator's traffic since it was created."""
+
+    ok: int = 0  # weight strings from this indicator that parsed
+    bad: int = 0  # garbage lines (FrameError)
+    stale: int = 0  # replies (OK/ERR) skipped while reading weights, and vice versa
+    foreign: int = 0  # frames and replies from other RS-485 addresses, skipped
+    timeouts: int = 0  # waits that reached the deadline without a line from us
+
+
+class _NoLine(DeviceUnavailable):
+    """Nothing from this indicator before the deadline (the port itself works)."""
+
+
+class StGsIndicator:
+    """An ST,GS weight indicator on a serial port (RS-232 or RS-485).
+
+    Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
+    poller owns an indicator.
+    """
+
+    def __init__(self, config: StGsConfig) -> None:
+        self.config = config
+        self.name = config.port if config.address is None else f"{config.port}#{config.address}"
+        self.stats = FrameStats()
+        self._serial: serial.Serial | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful `open()` and `close()`."""
+        return self._serial is not None
+
+    def open(self) -> None:
+        """Open the port. Raises `DeviceUnavailable`; opening twice does nothing."""
+        if self._serial is not None:
+            return
+        cfg = self.config
+        try:
+            self._serial = serial.Serial(
+                port=cfg.port,
+                baudrate=cfg.baudrate,
+                bytesize=cfg.bytesize,
+                parity=cfg.parity,
+                stopbits=cfg.stopbits,
+                timeout=min(_READ_SLICE_S, cfg.timeout_s),
+                write_timeout=cfg.timeout_s,
+                # Two pollers on one port would steal each other's frames, on
+                # a bus too: several indicators on one port need one owner.
+                exclusive=True,
+            )
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the port; safe to call twice."""
+        port, self._serial = self._serial, None
+        if port is not None:
+            # A device that is gone already is closed enough.
+            with contextlib.suppress(*_PORT_ERRORS):
+                port.close()
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- WeightDriver ----------------------------------------------------------
+
+    def read_weight(self) -> WeightSample:
+        """Return a fresh gross or net weight, stable (`ST`) or not (`US`), in grams.
+
+        Raises `WeightOutOfRange` on `OL`/`UL`, `IndicatorFault` on `TL`, `VL`
+        or `RZ`, `CommandRejected` on `ERRnn` (request mode), `FrameError` on
+        a garbage line (counted; the next call works) and `DeviceUnavailable`
+        when the port fails or nothing from this indicator arrives in time.
+        """
+        return self._sample(self._weighing_frame(time.monotonic() + self.config.timeout_s))
+
+    def tare(self) -> float:
+        """Tare (`TARE`); return the stable weight shown just before, in grams
+        (the gross weight unless a tare was already active).
+
+        Raises `CommandRejected` when no stable weight comes, the indicator
+        refuses (`ERRnn`) or does not answer `OK` within `timeout_s`;
+        `WeightOutOfRange` and `IndicatorFault` as `read_weight()` does.
+        """
+        before = self._stable_sample("TARE")
+        self._command("TARE")
+        return before.grams
+
+    def zero(self) -> None:
+        """Zero (`ZERO`). Raises `CommandRejected` on `ERRnn` or no `OK`."""
+        self._command("ZERO")
+
+    # -- reading ---------------------------------------------------------------
+
+    def _weighing_frame(self, deadline: float) -> WeighingFrame:
+        port = self._require_open()
+        if self.config.mode == "stream":
+            self._flush(port)
+            self._read_line(port, deadline)  # possibly cut by the flush: never trusted
+        else:
+            self._send(port, "READ")
+        while True:
+            frame = self._ours(self._read_line(port, deadline))
+            if frame is None:
+                continue
+            if isinstance(frame, CommandReply):
+                if self.config.mode == "request" and not frame.ok:
+                    raise CommandRejected(self.name, "READ", frame.code, frame.reason)
+                self.stats.stale += 1  # a late answer to some earlier command
+                continue
+            self.stats.ok += 1
+            return frame
+
+    def _sample(self, frame: WeighingFrame) -> WeightSample:
+        if isinstance(frame, WeightFrame):
+            return WeightSample(grams=frame.grams, stable=frame.stable)
+        if isinstance(frame, RawFrame):
+            raise IndicatorFault(self.name, frame.kind.value, frame.reason)
+        if frame.status is Status.OVERLOAD:
+            raise WeightOutOfRange(self.name, "overload")
+        if frame.status is Status.UNDERLOAD:
+            raise WeightOutOfRange(self.name, "underload")
+        raise IndicatorFault(self.name, frame.status.value, frame.reason)
+
+    def _stable_sample(self, cmd: str) -> WeightSample:
+        """Wait up to `timeout_s` for a stable weight, skipping garbage."""
+        deadline = time.monotonic() + self.config.timeout_s
+        heard = False
+        while time.monotonic() < deadline:
+            try:
+                sample = self._sample(self._weighing_frame(deadline))
+            except FrameError:
+                continue
+            except _NoLine:
+                if heard:
+                    break
+                raise
+            if sample.stable:
+                return sample
+            heard = True
+            if self.config.mode == "request":
+                time.sleep(max(0.0, min(_POLL_GAP_S, deadline - time.monotonic())))
+        raise CommandRejected(
+            self.name, cmd, "US", f"no stable weight within {self.config.timeout_s} s"
+        )
+
+    # -- commands --------------------------------------------------------------
+
+    def _command(self, cmd: str) -> None:
+        """Send a command and wait for this indicator's `OK` or `ERRnn`."""
+        port = self._require_open()
+        deadline = time.monotonic() + self.config.timeout_s
+        self._send(port, cmd)
+        heard = False
+        while True:
+            try:
+                line = self._read_line(port, deadline)
+            except _NoLine:
+                if not heard:
+                    raise
+                detail = (
+                    "the indicator is sending but did not answer; "
+                    "commands may need the on-demand (request) mode"
+                )
+                raise CommandRejected(self.name, cmd, "no reply", detail) from None
+            try:
+                frame = self._ours(line)
+            except FrameError:
+                continue  # counted; the reply may still come
+            if frame is None:
+                continue
+            heard = True
+            if isinstance(frame, CommandReply):
+                if frame.ok:
+                    return
+                raise CommandRejected(self.name, cmd, frame.code, frame.reason)
+            self.stats.stale += 1  # stream frames keep coming meanwhile
+
+    # -- serial plumbing ---------------------------------------------------------
+
+    def _ours(self, line: bytes) -> Frame | None:
+        """Parse a line; None (counted) when it comes from another address."""
+        try:
+            frame = parse_frame(line)
+        except FrameError:
+            self.stats.bad += 1
+            raise
+        if self.config.address is not None and frame.address != self.config.address:
+            self.stats.foreign += 1
+            return None
+        return frame
+
+    def _flush(self, port: serial.Serial) -> None:
+        try:
+            port.reset_input_buffer()
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{self.name}: cannot flush input: {exc}") from exc
+
+    def _send(self, port: serial.Serial, cmd: str) -> None:
+        frame = encode_command(cmd, self.config.address)
+        # Flushed first, so a late answer to an earlier command or the rest
+        # of a noise burst is never taken for the answer to this one.
+        self._flush(port)
+        try:
+            port.write(frame)
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{self.name}: cannot send {cmd!r}: {exc}") from exc
+
+    def _read_line(self, port: serial.Serial, deadline: float) -> bytes:
+        buf = bytearray()
+        while True:
+            if time.monotonic() >= deadline:
+                self.stats.timeouts += 1
+                raise _NoLine(self._silence())
+            try:
+                buf += port.read_until(TERMINATOR, MAX_FRAME_BYTES + 1 - len(buf))
+            except _PORT_ERRORS as exc:
+                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
+            if buf.endswith(TERMINATOR):
+                return bytes(buf)
+            if len(buf) > MAX_FRAME_BYTES:
+                self.stats.bad += 1
+                raise FrameError(f"{self.name}: no line end within {MAX_FRAME_BYTES} bytes")
+
+    def _silence(self) -> str:
+        source = "" if self.config.address is None else f" from address {self.config.address}"
+        text = f"{self.name}: nothing{source} within {self.config.timeout_s} s"
+        if self.stats.foreign:
+            text += f" ({self.stats.foreign} frames from other addresses skipped so far)"
+        return text
+
+    def _require_open(self) -> serial.Serial:
+        if self._serial is None:
+            raise DeviceUnavailable(f"{self.name}: not open")
+        return self._serial
