@@ -83,9 +83,10 @@ class ScaleWorker:
             try:
                 sample = self.driver.read_weight()
             except FrameError as exc:
+                # Counted and skipped; still wait, or a device that only sends
+                # unusable frames would be polled as fast as the port allows.
                 self.stats.bad_frames += 1
                 log.debug("%s: bad frame skipped: %s", self.driver.name, exc)
-                continue
             except DeviceUnavailable as exc:
                 self._health("unavailable", str(exc))
                 log.warning("%s stopped answering: %s", self.driver.name, exc)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, ValidationError
 from edge_agent.drivers.aandd import AandDConfig, AandDScale
 from edge_agent.drivers.base import TagDriver, WeightDriver
 from edge_agent.drivers.mtsics import MtSicsConfig, MtSicsScale
+from edge_agent.drivers.openscale import OpenScale, OpenScaleConfig
+from edge_agent.drivers.sartorius import SartoriusConfig, SartoriusScale
 from edge_agent.drivers.stgs import StGsConfig, StGsIndicator
 from vmi.errors import ConfigError
 
@@ -32,10 +34,12 @@ DRIVERS: Mapping[str, DriverInfo] = {
     "mtsics": DriverInfo("scale", MtSicsConfig, MtSicsScale, "Mettler Toledo MT-SICS, serial"),
     "aandd": DriverInfo("scale", AandDConfig, AandDScale, "A&D balances, serial"),
     "stgs": DriverInfo("scale", StGsConfig, StGsIndicator, "ST,GS indicators (Dini Argeo), serial"),
+    "sartorius": DriverInfo("scale", SartoriusConfig, SartoriusScale, "Sartorius SBI, serial"),
+    "openscale": DriverInfo("scale", OpenScaleConfig, OpenScale, "SparkFun OpenScale, serial"),
 }
 
 ScaleDriverConfig = Annotated[
-    MtSicsConfig | AandDConfig | StGsConfig,
+    MtSicsConfig | AandDConfig | StGsConfig | SartoriusConfig | OpenScaleConfig,
     Field(discriminator="type", description="Scale driver settings, chosen by `type`."),
 ]
 

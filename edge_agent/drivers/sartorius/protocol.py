@@ -108,7 +108,7 @@ _ERROR: Final = re.compile(
 _SPECIAL: Final = re.compile(rf"(?:{_ID} +)? *(?P<code>[A-Za-z][A-Za-z. ]{{0,9}}?) *")
 _WEIGHT: Final = re.compile(
     rf"(?:{_ID} *)?"
-    + r"(?P<sign>[+-])? *(?P<value>[0-9.,][0-9.,\[\]]*)"
+    + r"(?P<sign>[+-])? *(?P<value>[0-9.,]+(?:\[[0-9]+\])?)"
     + r" *(?P<unit>[A-Za-z%/]{1,3})? *"
 )
 _NUMBER: Final = re.compile(r"\d+(?:\.\d*)?|\.\d+")
@@ -118,7 +118,7 @@ _BLANK_WIDTH: Final = 14
 
 @dataclass(frozen=True, slots=True)
 class WeightFrame:
-    """A weight, e.g. `+    123.56 g  ` or `N     -     12.5 kg `.
+    """A weight, e.g. `+   123.56 g  ` or `N     -     12.5 kg `.
 
     `unit` is None when the unit field was blank: the reading is not stable.
     `ident` is the ID of a 22-character frame, stripped (`N`, `G`, `NET`), or

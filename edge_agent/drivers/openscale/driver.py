@@ -1,0 +1,283 @@
+"""SparkFun OpenScale driver: the report stream adapted to a serial port with pyserial.
+
+The board always streams. Each read flushes the input, throws away the first
+line (it may be the tail of a report cut by the flush: the tail `45,kg,` of
+`5123,-0.45,kg,` would read as 45 kg), and returns the next complete report.
+Banner lines (the board restarted, e.g. because opening the port toggled DTR)
+are skipped and counted, not errors.
+
+The board has no stability flag, so the driver derives one: a weight is
+stable when the last `stable_window` weights read in a row lie within
+`stable_tolerance_g` of each other. Anything in between (garbage, a banner,
+a timeout, out of range) starts the window again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal, Self
+
+import serial
+from pydantic import Field
+
+from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.openscale.protocol import (
+    MAX_LINE_BYTES,
+    BannerLine,
+    NoNumber,
+    parse_line,
+)
+from edge_agent.drivers.serial_settings import SerialSettings
+from edge_agent.errors import (
+    CommandRejected,
+    DeviceUnavailable,
+    DriverError,
+    FrameError,
+    WeightOutOfRange,
+)
+
+_PORT_ERRORS: tuple[type[Exception], ...]
+try:
+    import termios
+
+    # pyserial lets termios.error (not an OSError) escape from tcflush when
+    # the device vanished under an open port.
+    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - Windows has no termios
+    _PORT_ERRORS = (serial.SerialException, OSError)
+
+#: How long one blocking read may wait before the deadline is checked again.
+_READ_SLICE_S = 0.05
+_LINE_END = b"\n"
+#: Slack for float rounding when comparing a spread with the tolerance
+#: (lbs readings converted to grams are not exact).
+_EPSILON_G = 1e-9
+_NOT_REMOTE = (
+    "not supported remotely: the board tares only from its interactive menu, which "
+    "stops the readings; set tare_g in the agent config instead"
+)
+
+
+class OpenScaleConfig(SerialSettings):
+    """Settings of one OpenScale board (the driver's part of a `[[scales]]` entry).
+
+    The serial defaults are the board's: 9600 baud, 8N1.
+    """
+
+    type: Literal["openscale"]
+    timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds to wait for a complete report; cover two report periods, "
+        "and the ~2 s restart when opening the port resets the board",
+    )
+    stable_window: int = Field(
+        default=3, ge=1, le=100, description="weights read in a row that must agree"
+    )
+    stable_tolerance_g: float = Field(
+        default=10.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="largest spread (max - min, grams) of a stable window; at least one "
+        "display step (10 g for kg with 2 decimals, 4.5 g for lbs) plus the noise",
+    )
+    capacity_g: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="weights above this raise WeightOutOfRange (overload); None: no check",
+    )
+    underload_g: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="weights below minus this raise WeightOutOfRange (underload); None: no check",
+    )
+
+
+@dataclass(slots=True)
+class FrameStats:
+    """Counters of one board's traffic since it was created."""
+
+    ok: int = 0  # reports that parsed
+    bad: int = 0  # garbage lines (FrameError raised)
+    banner: int = 0  # start-up lines skipped
+    timeouts: int = 0  # reads with no complete report within timeout_s
+
+
+class StabilityWindow:
+    """The last `size` weights read in a row; stable when they all agree."""
+
+    def __init__(self, size: int, tolerance_g: float) -> None:
+        self.size = size
+        self.tolerance_g = tolerance_g
+        self._grams: deque[float] = deque(maxlen=size)
+
+    def add(self, grams: float) -> bool:
+        """Add a weight; True when the window is full and its spread within tolerance."""
+        self._grams.append(grams)
+        if len(self._grams) < self.size:
+            return False
+        return max(self._grams) - min(self._grams) <= self.tolerance_g + _EPSILON_G
+
+    def clear(self) -> None:
+        """Start again: the weights are no longer read in a row."""
+        self._grams.clear()
+
+    def __len__(self) -> int:
+        return len(self._grams)
+
+
+class OpenScale:
+    """A SparkFun OpenScale board on a serial port.
+
+    Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
+    poller owns a board.
+    """
+
+    def __init__(self, config: OpenScaleConfig) -> None:
+        self.config = config
+        self.name = config.port
+        self.stats = FrameStats()
+        self.window = StabilityWindow(config.stable_window, config.stable_tolerance_g)
+        self._serial: serial.Serial | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful `open()` and `close()`."""
+        return self._serial is not None
+
+    def open(self) -> None:
+        """Open the port. Raises `DeviceUnavailable`; opening an open board does nothing."""
+        if self._serial is not None:
+            return
+        cfg = self.config
+        try:
+            port = serial.Serial(
+                port=cfg.port,
+                baudrate=cfg.baudrate,
+                bytesize=cfg.bytesize,
+                parity=cfg.parity,
+                stopbits=cfg.stopbits,
+                timeout=min(_READ_SLICE_S, cfg.timeout_s),
+                write_timeout=cfg.timeout_s,
+                exclusive=True,  # two readers would each see half the reports
+            )
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
+        self._serial = port
+        self.window.clear()
+
+    def close(self) -> None:
+        """Close the port; safe to call twice."""
+        port, self._serial = self._serial, None
+        self.window.clear()
+        if port is not None:
+            # A device that is gone already is closed enough.
+            with contextlib.suppress(*_PORT_ERRORS):
+                port.close()
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def read_weight(self) -> WeightSample:
+        """Return the next complete report's weight, stable when the window agrees.
+
+        Raises `FrameError` on a garbage line (counted; the next call works),
+        `WeightOutOfRange` beyond `capacity_g`/`underload_g`, `DriverError`
+        on `nan`/`inf`/`ovf` (board not calibrated) and `DeviceUnavailable`
+        when the port fails or no report arrives within `timeout_s`.
+        """
+        try:
+            grams = self._next_grams()
+        except DriverError:
+            self.window.clear()
+            raise
+        return WeightSample(grams=grams, stable=self.window.add(grams))
+
+    def tare(self) -> float:
+        """Not supported: raises `CommandRejected` (tare with `tare_g` in the agent config).
+
+        The firmware tares only from its menu (`x`, then `1`), which stops the
+        readings, echoes text and writes the tare point to EEPROM; a remote
+        tare through it is too intrusive to risk.
+        """
+        raise CommandRejected(self.name, "tare", "unsupported", _NOT_REMOTE)
+
+    def zero(self) -> None:
+        """Not supported, for the same reason as `tare()`: raises `CommandRejected`."""
+        raise CommandRejected(self.name, "zero", "unsupported", _NOT_REMOTE)
+
+    def _next_grams(self) -> float:
+        port = self._require_open()
+        try:
+            port.reset_input_buffer()
+        except _PORT_ERRORS as exc:
+            raise DeviceUnavailable(f"{self.name}: cannot flush input: {exc}") from exc
+        deadline = time.monotonic() + self.config.timeout_s
+        self._read_line(port, deadline)  # maybe the tail of a report cut by the flush
+        # Bounded: every pass returns, raises, or consumes a whole line before
+        # the deadline.
+        while True:
+            line = self._read_line(port, deadline)
+            try:
+                parsed = parse_line(line)
+            except FrameError:
+                self.stats.bad += 1
+                raise
+            if isinstance(parsed, BannerLine):
+                self.stats.banner += 1
+                self.window.clear()  # the board restarted: a new sequence
+                continue
+            self.stats.ok += 1
+            if isinstance(parsed, NoNumber):
+                raise DriverError(
+                    f"{self.name}: board reports weight {parsed.text!r}: not calibrated "
+                    "(calibration factor 0?) or the load cell is out of range"
+                )
+            return self._in_range(parsed.grams)
+
+    def _in_range(self, grams: float) -> float:
+        cfg = self.config
+        if cfg.capacity_g is not None and grams > cfg.capacity_g:
+            raise WeightOutOfRange(self.name, "overload")
+        if cfg.underload_g is not None and grams < -cfg.underload_g:
+            raise WeightOutOfRange(self.name, "underload")
+        return grams
+
+    def _read_line(self, port: serial.Serial, deadline: float) -> bytes:
+        buf = bytearray()
+        while True:
+            if time.monotonic() >= deadline:
+                self.stats.timeouts += 1
+                raise DeviceUnavailable(
+                    f"{self.name}: no complete report within {self.config.timeout_s} s"
+                )
+            try:
+                buf += port.read_until(_LINE_END, MAX_LINE_BYTES + 1 - len(buf))
+            except _PORT_ERRORS as exc:
+                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
+            if buf.endswith(_LINE_END):
+                return bytes(buf)
+            if len(buf) > MAX_LINE_BYTES:
+                self.stats.bad += 1
+                raise FrameError(f"{self.name}: no line end within {MAX_LINE_BYTES} bytes")
+
+    def _require_open(self) -> serial.Serial:
+        if self._serial is None:
+            raise DeviceUnavailable(f"{self.name}: not open")
+        return self._serial

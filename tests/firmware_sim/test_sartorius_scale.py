@@ -1,0 +1,241 @@
+"""The Sartorius SBI emulator over its pty, read with plain pyserial."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import serial
+
+from firmware_sim.sartorius_scale import SartoriusEmulator
+
+pytestmark = pytest.mark.timeout(30)
+
+ESC = b"\x1b"
+
+Link = Callable[..., tuple[SartoriusEmulator, serial.Serial]]
+
+
+@pytest.fixture
+def link() -> Iterator[Link]:
+    """A started emulator and a raw pyserial port on it."""
+    made: list[tuple[SartoriusEmulator, serial.Serial]] = []
+
+    def make(**emulator: Any) -> tuple[SartoriusEmulator, serial.Serial]:
+        emu = SartoriusEmulator(**{"settle_s": 0.0, **emulator})
+        emu.start()
+        # A pty ignores line settings; 8N1 because pyserial cannot change the
+        # timeout of a pty opened at 7O1 (Linux refuses the re-applied CS7).
+        port = serial.Serial(emu.port, 9600, timeout=1.0)
+        made.append((emu, port))
+        return emu, port
+
+    yield make
+    for emu, port in made:
+        port.close()
+        emu.stop()
+
+
+def ask(port: serial.Serial, letter: bytes = b"P", end: bytes = b"\r\n") -> bytes:
+    port.write(ESC + letter + end)
+    return port.read_until(b"\r\n")
+
+
+def wait_for_commands(emu: SartoriusEmulator, count: int) -> None:
+    deadline = time.monotonic() + 2.0
+    while emu.commands_received < count:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_print_sends_a_16_character_frame(link: Link) -> None:
+    emu, port = link()
+    emu.set_load(123.45)
+    assert ask(port) == b"+   123.45 g  \r\n"
+    emu.set_load(-3.0)
+    assert ask(port, end=b"") == b"-     3.00 g  \r\n"  # CR LF after a command is optional
+    emu.set_load(0.0)
+    assert ask(port) == b"      0.00 g  \r\n"  # no sign for zero
+    assert emu.reported_stable == [123.45, -3.0, 0.0]
+
+
+def test_id_codes_make_22_character_frames(link: Link) -> None:
+    emu, port = link(id_codes=True, capacity_g=100.0)
+    emu.set_load(12.5)
+    assert ask(port) == b"N     +    12.50 g  \r\n"
+    emu.set_load(150.0)
+    assert ask(port) == b"Stat        H       \r\n"
+
+
+def test_kilograms_and_wide_values(link: Link) -> None:
+    emu, port = link(unit="kg", capacity_g=200_000.0)
+    emu.set_load(1234.5)
+    assert ask(port) == b"+  1.23450 kg \r\n"
+    emu.set_load(123456.78)
+    assert ask(port) == b"+123.45678 kg \r\n"  # a 9-character value takes column 2
+    assert emu.reported_stable == pytest.approx([1234.5, 123456.78])
+
+
+def test_unstable_frames_have_a_blank_unit(link: Link) -> None:
+    emu, port = link(settle_s=30.0, dynamic_noise_g=0.5)
+    emu.set_load(250.0)
+    reply = ask(port)
+    assert len(reply) == 16
+    assert reply[11:] == b"   \r\n"
+    assert abs(float(reply[1:11]) - 250.0) <= 0.5
+    assert emu.reported_stable == []
+
+
+def test_overload_underload_calibration_and_errors(link: Link) -> None:
+    emu, port = link(capacity_g=1000.0, underload_g=10.0)
+    emu.set_load(1000.01)
+    assert ask(port) == b"      H       \r\n"
+    emu.set_load(-10.5)
+    assert ask(port) == b"      L       \r\n"
+    emu.set_load(5.0)
+    emu.set_calibrating(True)
+    assert ask(port) == b"      C       \r\n"
+    emu.set_calibrating(False)
+    emu.set_error(7)
+    assert ask(port) == b"   Err 007    \r\n"
+    emu.set_error(None)
+    assert ask(port) == b"+     5.00 g  \r\n"
+    with pytest.raises(ValueError, match="error code"):
+        emu.set_error(1000)
+
+
+def test_tare_and_zero_commands(link: Link) -> None:
+    emu, port = link(zero_range_g=10.0)
+    emu.set_load(250.0)
+    port.write(ESC + b"U\r\n")
+    assert ask(port) == b"      0.00 g  \r\n"
+    assert emu.tare_g == 250.0
+    emu.set_load(262.5)
+    assert ask(port) == b"+    12.50 g  \r\n"
+    port.write(ESC + b"V")  # 262.5 g from zero: outside the zero range, ignored
+    assert ask(port) == b"+    12.50 g  \r\n"
+    emu.set_load(3.0)
+    port.write(ESC + b"V")  # 3 g from zero: zeroes and clears the tare
+    assert ask(port) == b"      0.00 g  \r\n"
+    assert emu.tare_g == 0.0
+
+
+def test_tare_key_zeroes_near_zero_and_tares_otherwise(link: Link) -> None:
+    emu, port = link(zero_range_g=10.0)
+    emu.set_load(4.0)
+    port.write(ESC + b"T")
+    assert ask(port) == b"      0.00 g  \r\n"
+    assert emu.tare_g == 0.0
+    emu.set_load(104.0)
+    port.write(ESC + b"T")
+    assert ask(port) == b"      0.00 g  \r\n"
+    assert emu.tare_g == 100.0
+
+
+def test_display_is_blank_while_taring(link: Link) -> None:
+    emu, port = link(taring_s=0.2, id_codes=True)
+    emu.set_load(50.0)
+    port.write(ESC + b"U")
+    assert ask(port) == b"Stat                \r\n"
+    time.sleep(0.2)
+    assert ask(port) == b"N           0.00 g  \r\n"
+
+
+def test_unknown_commands_and_stray_bytes_are_ignored(link: Link) -> None:
+    emu, port = link()
+    emu.set_load(1.0)
+    port.write(b"hello\r\n" + ESC + b"Q" + ESC + b"x1_\r\n")
+    assert ask(port) == b"+     1.00 g  \r\n"
+    wait_for_commands(emu, 3)
+
+
+def test_auto_print_streams_at_the_configured_rate(link: Link) -> None:
+    emu, port = link(auto_print=True, print_interval_s=0.02)
+    emu.set_load(7.0)
+    port.reset_input_buffer()
+    started = time.monotonic()
+    lines = [port.read_until(b"\r\n") for _ in range(10)]
+    elapsed = time.monotonic() - started
+    assert lines[-1] == b"+     7.00 g  \r\n"
+    assert 0.1 <= elapsed < 1.0  # about 20 ms apart, never a burst
+    emu.auto_print = False
+    time.sleep(0.05)
+    port.reset_input_buffer()
+    port.timeout = 0.1
+    assert port.read(1) == b""
+
+
+def test_line_time_splits_frames(link: Link) -> None:
+    _, port = link(line_time_s=0.05)
+    port.write(ESC + b"P")
+    port.timeout = 0.02
+    first = port.read(16)
+    port.timeout = 1.0
+    rest = port.read_until(b"\r\n")
+    assert first == b"      0."  # half a frame, then the rest later
+    assert first + rest == b"      0.00 g  \r\n"
+
+
+def test_garbage_replaces_a_frame_with_undecodable_bytes(link: Link) -> None:
+    emu, port = link(garbage_probability=1.0)
+    reply = ask(port)
+    assert reply.endswith(b"\r\n")
+    assert reply.count(b"\n") == 1
+    assert reply[0] >= 0x80
+    assert emu.reported_stable == []  # what was never sent is not logged
+
+
+def test_drop_fail_and_recover(link: Link) -> None:
+    emu, port = link(drop_probability=1.0)
+    port.timeout = 0.1
+    assert ask(port) == b""
+    emu.drop_probability = 0.0
+    emu.fail()
+    assert ask(port) == b""
+    emu.recover()
+    port.timeout = 1.0
+    assert ask(port) == b"      0.00 g  \r\n"
+
+
+def test_noise_is_reproducible_with_a_seed(link: Link) -> None:
+    def readings(seed: int) -> list[bytes]:
+        emu, port = link(noise_g=0.5, seed=seed)
+        emu.set_load(100.0)
+        return [ask(port) for _ in range(5)]
+
+    first, again, other = readings(3), readings(3), readings(4)
+    assert first == again
+    assert first != other
+    assert len(set(first)) > 1
+
+
+def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:
+    emu = SartoriusEmulator(auto_print=True, print_interval_s=0.05)
+    emu.start()
+    with serial.Serial(emu.port, timeout=0.1) as port:
+        started = time.monotonic()
+        emu.stop()
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(serial.SerialException):
+            port.read(64)
+    emu.stop()
+    with pytest.raises(RuntimeError):
+        emu.start()
+
+
+@pytest.mark.parametrize(
+    ("knobs", "message"),
+    [
+        ({"garbage_probability": 1.5}, "garbage_probability"),
+        ({"drop_probability": -0.1}, "drop_probability"),
+        ({"print_interval_s": 0.001}, "print_interval_s"),
+        ({"line_time_s": 1.0}, "line_time_s"),
+        ({"capacity_g": 0.0}, "capacity"),
+        ({"unit": "lb"}, "unit"),
+    ],
+)
+def test_bad_knobs_are_rejected(knobs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SartoriusEmulator(**knobs)
