@@ -46,8 +46,10 @@ class WeightDriver(Protocol):
 class TagRead:
     """One RFID tag seen by a reader.
 
-    `tag_id` is upper-case hex: the EPC for UHF tags, the 10-hex-digit id
-    (version/customer byte + 32-bit id) for EM4100 tags.
+    `tag_id` is upper-case hex: the EPC for UHF tags; for EM4100 tags the
+    10-hex-digit id (version/customer byte + 32-bit id) from a serial reader,
+    but the 8-digit 32-bit id from a Tasmota RDM6300 node, which drops the
+    version byte. Tag maps must use the form their reader reports.
     """
 
     tag_id: str

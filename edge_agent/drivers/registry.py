@@ -19,6 +19,7 @@ from edge_agent.drivers.mtsics import MtSicsConfig, MtSicsScale
 from edge_agent.drivers.openscale import OpenScale, OpenScaleConfig
 from edge_agent.drivers.sartorius import SartoriusConfig, SartoriusScale
 from edge_agent.drivers.stgs import StGsConfig, StGsIndicator
+from edge_agent.drivers.tasmota import TasmotaHx711, TasmotaHx711Config
 from vmi.errors import ConfigError
 
 
@@ -36,10 +37,18 @@ DRIVERS: Mapping[str, DriverInfo] = {
     "stgs": DriverInfo("scale", StGsConfig, StGsIndicator, "ST,GS indicators (Dini Argeo), serial"),
     "sartorius": DriverInfo("scale", SartoriusConfig, SartoriusScale, "Sartorius SBI, serial"),
     "openscale": DriverInfo("scale", OpenScaleConfig, OpenScale, "SparkFun OpenScale, serial"),
+    "tasmota_hx711": DriverInfo(
+        "scale", TasmotaHx711Config, TasmotaHx711, "Tasmota HX711 load-cell node, MQTT"
+    ),
 }
 
 ScaleDriverConfig = Annotated[
-    MtSicsConfig | AandDConfig | StGsConfig | SartoriusConfig | OpenScaleConfig,
+    MtSicsConfig
+    | AandDConfig
+    | StGsConfig
+    | SartoriusConfig
+    | OpenScaleConfig
+    | TasmotaHx711Config,
     Field(discriminator="type", description="Scale driver settings, chosen by `type`."),
 ]
 
