@@ -13,6 +13,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
+from edge_agent.calibration import CalibrationStore
 from edge_agent.config import EdgeConfig
 from edge_agent.drivers.registry import create_scale
 from edge_agent.publisher import MqttPublisher
@@ -21,7 +24,7 @@ from edge_agent.workers import DeviceStats, Outbound, ScaleWorker
 from vmi import __version__
 from vmi.clock import Clock, SystemClock
 from vmi.urls import parse_mqtt_url
-from vmi.wire import Event, EventsBatch, Reading, ReadingsBatch
+from vmi.wire import DeviceCommand, Event, EventKind, EventsBatch, Reading, ReadingsBatch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,8 @@ class AgentStats:
     readings_published: int = 0
     events_published: int = 0
     messages_published: int = 0
+    commands: int = 0
+    commands_rejected: int = 0
     devices: dict[str, DeviceStats] = field(default_factory=dict)
 
 
@@ -44,6 +49,7 @@ class EdgeAgent:
         self._queue: Outbound = queue.Queue()
         self._readings_seq = SequenceCounter(config.state_dir / f"{config.device}.seq")
         self._events_seq = SequenceCounter(config.state_dir / f"{config.device}.events.seq")
+        self._calibrations = CalibrationStore(config.state_dir / "calibration.json")
         self._workers: list[ScaleWorker] = []
         for binding in config.scales:
             driver = create_scale(binding.driver)
@@ -56,6 +62,7 @@ class EdgeAgent:
                     clock=self.clock,
                     heartbeat_s=config.publish.heartbeat_s,
                     stats=stats,
+                    calibrations=self._calibrations,
                 )
             )
         self.publisher = MqttPublisher(
@@ -67,6 +74,33 @@ class EdgeAgent:
             agent_version=__version__,
             drivers=self._driver_health(),
             keepalive_s=config.mqtt.keepalive_s,
+            on_command=self._on_command,
+        )
+
+    def _on_command(self, payload: bytes) -> None:
+        """A command from the cloud (MQTT thread): check it, hand it to its scales."""
+        try:
+            command = DeviceCommand.model_validate_json(payload)
+        except ValidationError as exc:
+            self._reject_command(f"malformed command: {exc.errors()[0]['msg']}")
+            return
+        targets = [
+            w
+            for w in self._workers
+            if w.binding.location == command.location and command.sku in (None, w.binding.sku)
+        ]
+        if not targets:
+            self._reject_command(f"no scale at location {command.location}")
+            return
+        self.stats.commands += 1
+        for worker in targets:
+            worker.submit(command)
+
+    def _reject_command(self, why: str) -> None:
+        self.stats.commands_rejected += 1
+        log.warning("command rejected: %s", why)
+        self._queue.put(
+            Event(time=self.clock.now(), kind=EventKind.FAULT, detail=f"command rejected: {why}")
         )
 
     def _driver_health(self) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Publishes the agent's readings and status to the MQTT broker (paho-mqtt 2).
+"""The agent's MQTT connection (paho-mqtt 2): readings, events and status out,
+commands in.
 
 Status is retained: an `online` birth message on every connect, the broker's
 last will `offline` if the agent vanishes, and an explicit `offline` on a clean
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from vmi.wire import (
     DeviceStatus,
     EventsBatch,
     ReadingsBatch,
+    cmd_topic,
     encode,
     events_topic,
     readings_topic,
@@ -53,6 +56,7 @@ class MqttPublisher:
         agent_version: str,
         drivers: dict[str, str],
         keepalive_s: int = 30,
+        on_command: Callable[[bytes], None] | None = None,
     ) -> None:
         self._address = address
         self._site = site
@@ -61,6 +65,7 @@ class MqttPublisher:
         self._agent_version = agent_version
         self._drivers = drivers
         self._keepalive_s = keepalive_s
+        self._on_command = on_command
         self._connected = threading.Event()
         self._closing = False
         self.stats = PublisherStats()
@@ -76,6 +81,7 @@ class MqttPublisher:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
+        self._client.on_message = self._on_message
 
     def _status(self, state: DeviceState) -> bytes:
         return encode(
@@ -95,6 +101,8 @@ class MqttPublisher:
             return
         self.stats.connects += 1
         log.info("connected to MQTT broker %s", self._address)
+        if self._on_command is not None:
+            client.subscribe(cmd_topic(self._site, self._device), qos=1)
         client.publish(
             status_topic(self._site, self._device),
             self._status(DeviceState.ONLINE),
@@ -107,6 +115,10 @@ class MqttPublisher:
         self._connected.clear()
         if rc.is_failure and not self._closing:
             log.warning("lost MQTT connection to %s (%s); reconnecting", self._address, rc)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if self._on_command is not None:
+            self._on_command(bytes(msg.payload))
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, _mid: int, _rc: Any, _p: Any) -> None:
         self.stats.messages_acked += 1

@@ -75,10 +75,16 @@ class ShelfTracker:
         self._drift_reported = False
         self._uncertain = False
         self._fault: str | None = None
+        self._settled_g: float | None = None
 
     @property
     def creep_g(self) -> float:
         return self._creep_g
+
+    @property
+    def settled_g(self) -> float | None:
+        """The last settled gross weight, while the shelf stays settled; else None."""
+        return self._settled_g
 
     def fault(self, reason: str) -> list[ShelfOutput]:
         """The scale reports a fault (overload, underload, error reply)."""
@@ -86,6 +92,7 @@ class ShelfTracker:
         if reason == self._fault:
             return []
         self._fault = reason
+        self._settled_g = None
         return [ShelfEvent(EventKind.FAULT, detail=reason)]
 
     def sample(self, grams: float, *, stable: bool) -> list[ShelfOutput]:
@@ -94,6 +101,7 @@ class ShelfTracker:
         if self._fault is not None:
             out.append(ShelfEvent(EventKind.FAULT, detail=f"cleared: {self._fault}"))
             self._fault = None
+        self._settled_g = None
         if not stable:
             self._window.clear()
             return out
@@ -104,6 +112,7 @@ class ShelfTracker:
         ):
             return out
         settled = sum(self._window) / len(self._window)
+        self._settled_g = settled
         count = self._count_of(settled)
         out += self._classify(count)
         if count.quantity == self._count:
@@ -113,12 +122,13 @@ class ShelfTracker:
         out.append(ShelfLevel(count.quantity, round(count.confidence, 3), round(settled, 3)))
         return out
 
-    def retare(self, tare_g: float) -> None:
-        """The shelf was tared (by command or at the device): forget compensated creep."""
-        self.settings = replace(self.settings, tare_g=tare_g)
+    def recalibrate(self, *, tare_g: float, span: float) -> None:
+        """New tare and span (by command): forget compensated creep, settle afresh."""
+        self.settings = replace(self.settings, tare_g=tare_g, span=span)
         self._creep_g = 0.0
         self._drift_reported = False
         self._window.clear()
+        self._settled_g = None
 
     def _count_of(self, gross_g: float) -> UnitCount:
         s = self.settings

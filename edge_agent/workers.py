@@ -12,13 +12,14 @@ import threading
 import time
 from dataclasses import dataclass
 
+from edge_agent.calibration import CalibrationStore, ShelfCalibration
 from edge_agent.config import ScaleConfig
 from edge_agent.drivers.base import WeightDriver
 from edge_agent.errors import DeviceUnavailable, DriverError, FrameError, WeightOutOfRange
 from edge_agent.shelf import ShelfEvent, ShelfLevel, ShelfOutput, ShelfTracker
 from edge_agent.stock import LevelChange
 from vmi.clock import Clock
-from vmi.wire import Event, EventKind, Reading, Source
+from vmi.wire import DeviceCommand, Event, EventKind, Reading, Source
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,25 @@ class ScaleWorker:
         clock: Clock,
         heartbeat_s: float,
         stats: DeviceStats,
+        calibrations: CalibrationStore | None = None,
     ) -> None:
         self.binding = binding
         self.driver = driver
         self._out = out
         self._clock = clock
         self._change = LevelChange(heartbeat_s=heartbeat_s)
+        self._calibrations = calibrations
+        self._commands: queue.Queue[DeviceCommand] = queue.Queue()
         self.tracker = ShelfTracker(binding.shelf_settings())
+        saved = calibrations.get(binding.location) if calibrations else None
+        if saved is not None:
+            # A tare or calibration done at the site outranks the config file.
+            self.tracker.recalibrate(tare_g=saved.tare_g, span=saved.span)
         self.stats = stats
+
+    def submit(self, command: DeviceCommand) -> None:
+        """Queue a tare or calibrate command; applied between polls, in this worker's thread."""
+        self._commands.put(command)
 
     def run(self, stop: threading.Event) -> None:
         backoff = BACKOFF_FIRST_S
@@ -80,6 +92,8 @@ class ScaleWorker:
     def _poll(self, stop: threading.Event) -> None:
         interval = self.binding.poll_interval_s
         while not stop.is_set():
+            while not self._commands.empty():
+                self._apply(self._commands.get_nowait())
             try:
                 sample = self.driver.read_weight()
             except FrameError as exc:
@@ -105,6 +119,38 @@ class ScaleWorker:
                     self.stats.unstable += not sample.stable
                     self._emit(self.tracker.sample(sample.grams, stable=sample.stable))
             stop.wait(interval)
+
+    def _apply(self, command: DeviceCommand) -> None:
+        settled = self.tracker.settled_g
+        s = self.tracker.settings
+        if settled is None:
+            self._refuse(command, "the shelf has not settled; try again when nothing moves")
+            return
+        if command.command == "tare":
+            tare_g, span = settled, s.span
+            event = ShelfEvent(
+                EventKind.TARE, round(tare_g, 3), f"tare {tare_g:.1f} g (was {s.tare_g:.1f} g)"
+            )
+        else:
+            assert command.units is not None  # the wire model requires it for calibrate
+            net_g = settled - s.tare_g
+            if net_g <= 0:
+                self._refuse(command, "the shelf weighs no more than its tare")
+                return
+            tare_g, span = s.tare_g, command.units * s.item_weight_g / net_g
+            event = ShelfEvent(
+                EventKind.CALIBRATION,
+                round(span, 6),
+                f"span {span:.4f} for {command.units} units (was {s.span:.4f})",
+            )
+        if self._calibrations is not None:
+            at = self._clock.now().isoformat()
+            self._calibrations.set(self.binding.location, ShelfCalibration(tare_g, span, at))
+        self.tracker.recalibrate(tare_g=tare_g, span=span)
+        self._emit([event])
+
+    def _refuse(self, command: DeviceCommand, why: str) -> None:
+        self._emit([ShelfEvent(EventKind.FAULT, detail=f"{command.command} refused: {why}")])
 
     def _emit(self, outputs: list[ShelfOutput]) -> None:
         b = self.binding

@@ -15,7 +15,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from vmi.errors import WireError
 
@@ -100,6 +107,28 @@ class EventsBatch(_Message):
     seq: int = Field(ge=0, description="Per-device events sequence; survives restarts.")
     sent_at: AwareDatetime
     events: list[Event] = Field(min_length=1, max_length=1000)
+
+
+class DeviceCommand(_Message):
+    """Payload of `vmi/v1/<site>/<device>/cmd` (cloud -> edge, QoS 1).
+
+    `tare`: the shelf at `location` is empty now; its settled weight becomes
+    the tare. `calibrate`: the shelf holds exactly `units` units now; the span
+    factor is set so the weight counts that many.
+    """
+
+    v: Literal[1] = 1
+    command: Literal["tare", "calibrate"]
+    location: Identifier
+    sku: Identifier | None = Field(default=None, description="Only this SKU's scale there.")
+    units: int | None = Field(default=None, gt=0, description="For calibrate: units on the shelf.")
+    request_id: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _units_for_calibrate(self) -> DeviceCommand:
+        if (self.command == "calibrate") != (self.units is not None):
+            raise ValueError("units is required for calibrate and only for calibrate")
+        return self
 
 
 class DeviceState(StrEnum):
@@ -231,6 +260,7 @@ WIRE_MODELS: dict[str, type[BaseModel]] = {
     "readings": ReadingsBatch,
     "events": EventsBatch,
     "status": DeviceStatus,
+    "cmd": DeviceCommand,
     "alerts": Alert,
     "deadletter": DeadLetter,
 }

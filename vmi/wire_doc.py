@@ -33,6 +33,14 @@ _TOPICS = [
         "`online` birth on connect; last will and clean shutdown `offline`",
     ),
     (
+        "cmd",
+        f"{TOPIC_ROOT}/<site>/<device>/cmd",
+        "cloud -> edge",
+        "1",
+        "no",
+        "tare an empty shelf; calibrate a shelf holding a known number of units",
+    ),
+    (
         "alerts",
         f"{TOPIC_ROOT}/<site>/alerts",
         "cloud -> all",

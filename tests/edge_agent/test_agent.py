@@ -21,6 +21,7 @@ from vmi.wire import (
     EventKind,
     EventsBatch,
     ReadingsBatch,
+    cmd_topic,
     events_topic,
     readings_topic,
     status_topic,
@@ -200,4 +201,68 @@ def test_picks_and_overloads_are_published_as_events(
     assert faults == ["overload", "cleared: overload"]
     assert rec.quantities("X")[-1] == 4.0, "the overload never became stock"
     assert 70.0 not in rec.quantities("X")
+    rec.close()
+
+
+def send_command(port: int, site: str, payload: bytes) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    client.publish(cmd_topic(site, "gw"), payload, qos=1).wait_for_publish(10)
+    client.disconnect()
+    client.loop_stop()
+
+
+def test_tare_and_calibrate_commands_apply_persist_and_bad_ones_are_refused(
+    tmp_path: Path, mosquitto: MosquittoServer, unique_id: str, scale: MtSicsEmulator
+) -> None:
+    cfg = config(tmp_path, mosquitto, unique_id, [scale_entry(scale.port, "X")])
+    rec = Recorder(mosquitto.port, unique_id, "gw")
+    agent = EdgeAgent(cfg)
+    stop, thread = run_agent(agent)
+    kinds = lambda k: [e for e in rec.events if e.kind == k]  # noqa: E731
+    try:
+        wait_for(lambda: rec.quantities("X")[-1:] == [7.0], 10, "the first level")
+        # The empty bin weighs 120 g now, not the configured 100 g: tare it.
+        scale.set_load(120.0)
+        wait_for(lambda: rec.quantities("X")[-1:] == [2.0], 10, "the empty bin counted as 2")
+        send_command(mosquitto.port, unique_id, b'{"v":1,"command":"tare","location":"L-X"}')
+        wait_for(lambda: bool(kinds(EventKind.TARE)), 10, "a tare event")
+        wait_for(lambda: rec.quantities("X")[-1:] == [0.0], 10, "zero after the tare")
+        # Five units on a load cell that reads 20% light count as four...
+        scale.set_load(120.0 + 5 * 10.0 * 0.8)
+        wait_for(lambda: rec.quantities("X")[-1:] == [4.0], 10, "four by weight")
+        send_command(
+            mosquitto.port, unique_id, b'{"v":1,"command":"calibrate","location":"L-X","units":5}'
+        )
+        wait_for(lambda: rec.quantities("X")[-1:] == [5.0], 10, "five after calibrating")
+        for bad in (
+            b"not json",
+            b'{"v":1,"command":"tare","location":"NOWHERE"}',
+            b'{"v":1,"command":"calibrate","location":"L-X"}',
+        ):
+            send_command(mosquitto.port, unique_id, bad)
+        wait_for(lambda: agent.stats.commands_rejected == 3, 10, "three refusals")
+    finally:
+        stop.set()
+        thread.join(20)
+    tare = kinds(EventKind.TARE)[0]
+    assert tare.quantity == 120.0
+    assert "was 100.0 g" in tare.detail
+    calibration = kinds(EventKind.CALIBRATION)[0]
+    assert calibration.quantity == pytest.approx(1.25)
+    refusals = [e.detail for e in kinds(EventKind.FAULT)]
+    assert len(refusals) == 3
+    assert all(d.startswith("command rejected: ") for d in refusals)
+    assert any("no scale at location NOWHERE" in d for d in refusals)
+
+    # Tare and span survive a restart: the same load still counts five.
+    stop, thread = run_agent(EdgeAgent(cfg))
+    before = len(rec.batches)
+    try:
+        wait_for(lambda: len(rec.batches) > before, 10, "a level after the restart")
+    finally:
+        stop.set()
+        thread.join(20)
+    assert rec.quantities("X")[-1] == 5.0
     rec.close()

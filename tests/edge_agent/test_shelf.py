@@ -108,12 +108,22 @@ def test_overload_is_a_fault_not_stock_and_reported_once() -> None:
     assert levels(back) == [10]
 
 
-def test_retare_forgets_creep() -> None:
+def test_recalibrate_forgets_creep() -> None:
     t = tracker()
     feed(t, 200.0, 200.0, 200.0)
     for _ in range(50):
         feed(t, 203.0)
     assert t.creep_g > 0
-    t.retare(103.0)
+    t.recalibrate(tare_g=103.0, span=1.0)
     assert t.creep_g == 0.0
     assert levels(feed(t, 203.0, 203.0, 203.0)) == [10]
+
+
+def test_settled_weight_is_known_only_while_settled() -> None:
+    t = tracker()
+    feed(t, 150.0, 150.0)
+    assert t.settled_g is None
+    feed(t, 150.0)
+    assert t.settled_g == 150.0
+    feed(t, 150.0, stable=False)
+    assert t.settled_g is None

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from vmi.errors import WireError
 from vmi.wire import (
+    DeviceCommand,
     ReadingsBatch,
     decode_readings,
     encode,
@@ -100,3 +102,22 @@ def test_topics() -> None:
 def test_wire_doc_is_generated_from_the_contract() -> None:
     doc = (ROOT / "docs" / "wire-protocol.md").read_text(encoding="utf-8")
     assert doc == render(), "docs/wire-protocol.md is stale: run `make docs`"
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        ({"command": "tare", "location": "A"}, True),
+        ({"command": "calibrate", "location": "A", "units": 5}, True),
+        ({"command": "calibrate", "location": "A"}, False),
+        ({"command": "tare", "location": "A", "units": 5}, False),
+        ({"command": "calibrate", "location": "A", "units": 0}, False),
+        ({"command": "explode", "location": "A"}, False),
+    ],
+)
+def test_device_commands(payload: dict[str, object], ok: bool) -> None:
+    if ok:
+        assert DeviceCommand.model_validate(payload).location == "A"
+    else:
+        with pytest.raises(ValidationError):
+            DeviceCommand.model_validate(payload)
