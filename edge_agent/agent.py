@@ -17,10 +17,11 @@ from pydantic import ValidationError
 
 from edge_agent.calibration import CalibrationStore
 from edge_agent.config import EdgeConfig
-from edge_agent.drivers.registry import create_scale
+from edge_agent.drivers.registry import create_reader, create_scale
+from edge_agent.mismatch import MismatchDetector
 from edge_agent.publisher import MqttPublisher
 from edge_agent.sequence import SequenceCounter
-from edge_agent.workers import DeviceStats, Outbound, ScaleWorker
+from edge_agent.workers import DeviceStats, DeviceWorker, Outbound, ReaderWorker, ScaleWorker
 from vmi import __version__
 from vmi.clock import Clock, SystemClock
 from vmi.urls import parse_mqtt_url
@@ -50,19 +51,33 @@ class EdgeAgent:
         self._readings_seq = SequenceCounter(config.state_dir / f"{config.device}.seq")
         self._events_seq = SequenceCounter(config.state_dir / f"{config.device}.events.seq")
         self._calibrations = CalibrationStore(config.state_dir / "calibration.json")
-        self._workers: list[ScaleWorker] = []
-        for binding in config.scales:
-            driver = create_scale(binding.driver)
-            stats = self.stats.devices.setdefault(driver.name, DeviceStats())
-            self._workers.append(
+        self._mismatch = MismatchDetector(grace_s=config.mismatch_grace_s)
+        heartbeat_s = config.publish.heartbeat_s
+        self._scales: list[ScaleWorker] = []
+        for scale in config.scales:
+            driver = create_scale(scale.driver)
+            self._scales.append(
                 ScaleWorker(
-                    binding,
+                    scale,
                     driver,
                     self._queue,
                     clock=self.clock,
-                    heartbeat_s=config.publish.heartbeat_s,
-                    stats=stats,
+                    heartbeat_s=heartbeat_s,
+                    stats=self.stats.devices.setdefault(driver.name, DeviceStats()),
                     calibrations=self._calibrations,
+                )
+            )
+        self._readers: list[ReaderWorker] = []
+        for reader in config.readers:
+            tags = create_reader(reader.driver)
+            self._readers.append(
+                ReaderWorker(
+                    reader,
+                    tags,
+                    self._queue,
+                    clock=self.clock,
+                    heartbeat_s=heartbeat_s,
+                    stats=self.stats.devices.setdefault(tags.name, DeviceStats()),
                 )
             )
         self.publisher = MqttPublisher(
@@ -86,7 +101,7 @@ class EdgeAgent:
             return
         targets = [
             w
-            for w in self._workers
+            for w in self._scales
             if w.binding.location == command.location and command.sku in (None, w.binding.sku)
         ]
         if not targets:
@@ -109,9 +124,10 @@ class EdgeAgent:
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set, then publish `offline` and close everything."""
         self.publisher.start()
+        workers: list[DeviceWorker] = [*self._scales, *self._readers]
         threads = [
-            threading.Thread(target=w.run, args=(stop,), name=f"scale-{w.driver.name}", daemon=True)
-            for w in self._workers
+            threading.Thread(target=w.run, args=(stop,), name=f"dev-{w.driver.name}", daemon=True)
+            for w in workers
         ]
         for t in threads:
             t.start()
@@ -119,6 +135,7 @@ class EdgeAgent:
             while not stop.is_set():
                 self._publish_next(stop)
                 self.publisher.update_drivers(self._driver_health())
+                self._check_mismatches()
         finally:
             for t in threads:
                 t.join(timeout=10)
@@ -142,6 +159,19 @@ class EdgeAgent:
                 break
         self._send(batch)
 
+    def _check_mismatches(self) -> None:
+        for m in self._mismatch.check(time.monotonic()):
+            self._queue.put(
+                Event(
+                    time=self.clock.now(),
+                    kind=EventKind.MISMATCH,
+                    location=m.location,
+                    sku=m.sku,
+                    quantity=m.by_weight - m.by_rfid,
+                    detail=m.detail,
+                )
+            )
+
     def _drain(self) -> None:
         """Publish what the devices queued before they stopped."""
         pending: list[Reading | Event] = []
@@ -157,6 +187,8 @@ class EdgeAgent:
         readings = [i for i in items if isinstance(i, Reading)]
         events = [i for i in items if isinstance(i, Event)]
         site, device = self.config.site, self.config.device
+        for r in readings:
+            self._mismatch.update(r.location, r.sku, r.source.value, r.quantity)
         if readings:
             self.publisher.publish(
                 ReadingsBatch(

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edge_agent.drivers.registry import ScaleDriverConfig
+from edge_agent.drivers.registry import ReaderDriverConfig, ScaleDriverConfig
 from edge_agent.shelf import ShelfSettings
 from vmi.config_file import load_toml
 from vmi.urls import parse_mqtt_url
@@ -24,7 +24,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ScaleConfig(_Strict):
+class _DeviceBinding(_Strict):
+    """A device table: the agent's binding fields plus the driver's settings."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_driver(cls, data: Any) -> Any:
+        # Users write one flat table per device; the driver owns every key that
+        # is not a binding field.
+        if not isinstance(data, dict) or "driver" in data:
+            return data
+        own = {k: v for k, v in data.items() if k in cls.model_fields}
+        own["driver"] = {k: v for k, v in data.items() if k not in cls.model_fields}
+        return own
+
+
+class ScaleConfig(_DeviceBinding):
     """One scale watching one SKU at one location."""
 
     location: Identifier
@@ -57,16 +72,30 @@ class ScaleConfig(_Strict):
             min_confidence=self.min_confidence,
         )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _split_driver(cls, data: Any) -> Any:
-        # Users write one flat table per scale; the driver owns every key that
-        # is not a binding field.
-        if not isinstance(data, dict) or "driver" in data:
-            return data
-        own = {k: v for k, v in data.items() if k in cls.model_fields}
-        own["driver"] = {k: v for k, v in data.items() if k not in cls.model_fields}
-        return own
+
+class ReaderConfig(_DeviceBinding):
+    """One RFID reader counting tagged units at one location."""
+
+    location: Identifier
+    tag_map: dict[str, Identifier] = Field(
+        default_factory=dict,
+        description="Tag id (hex, as the reader reports it) -> SKU, for tags that are not SGTIN.",
+    )
+    gtin_map: dict[str, Identifier] = Field(
+        default_factory=dict,
+        description="GTIN-14 -> SKU for SGTIN-96 tags; unmapped GTINs are used as the SKU.",
+    )
+    skus: list[Identifier] = Field(
+        default_factory=list, description="SKUs reported here even before a tag is seen (as 0)."
+    )
+    presence_window_s: float = Field(
+        default=10.0, gt=0, description="A tag counts as present while seen within this."
+    )
+    min_sightings: int = Field(
+        default=2, ge=1, le=100, description="Sightings before a tag counts (ghost reads)."
+    )
+    poll_interval_s: float = Field(default=0.5, gt=0, le=3600)
+    driver: ReaderDriverConfig
 
 
 class MqttConfig(_Strict):
@@ -98,10 +127,16 @@ class EdgeConfig(_Strict):
     state_dir: Path = Field(description="Where the agent keeps its sequence numbers.")
     mqtt: MqttConfig = MqttConfig()
     publish: PublishConfig = PublishConfig()
-    scales: list[ScaleConfig] = Field(min_length=1)
+    scales: list[ScaleConfig] = Field(default_factory=list)
+    readers: list[ReaderConfig] = Field(default_factory=list)
+    mismatch_grace_s: float = Field(
+        default=60.0, gt=0, description="How long weight and RFID may disagree before an event."
+    )
 
     @model_validator(mode="after")
-    def _unique_locations(self) -> EdgeConfig:
+    def _devices(self) -> EdgeConfig:
+        if not self.scales and not self.readers:
+            raise ValueError("configure at least one device: [[scales]] or [[readers]]")
         seen: set[tuple[str, str]] = set()
         for scale in self.scales:
             key = (scale.location, scale.sku)

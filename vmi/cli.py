@@ -65,6 +65,30 @@ def _parser() -> argparse.ArgumentParser:
     edge_run = edge_sub.add_parser("run", help="run the edge agent")
     edge_run.add_argument("--config", required=True, help="edge config file (TOML)")
     edge_run.set_defaults(module="edge_agent.cli")
+    probe = edge_sub.add_parser(
+        "probe",
+        help="open one device and print its readings as JSON lines until Ctrl-C",
+        description="Open one device and print what it reports, one JSON object per line.",
+    )
+    probe.add_argument("--driver", required=True, help="driver type, e.g. mtsics, em4100")
+    probe.add_argument("--port", help="serial device, e.g. /dev/ttyUSB0")
+    probe.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any driver option, e.g. --set baudrate=19200 (repeatable)",
+    )
+    probe.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    probe.add_argument("--count", type=int, default=None, help="stop after this many readings")
+    probe.set_defaults(module="edge_agent.probe")
+
+    epc = sub.add_parser("epc", help="RFID EPC tools")
+    epc_sub = epc.add_subparsers(dest="epc_command", required=True, metavar="COMMAND")
+    decode = epc_sub.add_parser("decode", help="decode an SGTIN-96 EPC to GTIN-14, serial and URI")
+    decode.add_argument(
+        "epc", metavar="EPC_HEX", help="24 hex digits, e.g. 3074257BF7194E4000001A85"
+    )
+    decode.set_defaults(module="edge_agent.rfid.epc_cli")
 
     cloud = sub.add_parser("cloud", help="the cloud collector and replenishment")
     cloud_sub = cloud.add_subparsers(dest="cloud_command", required=True, metavar="COMMAND")

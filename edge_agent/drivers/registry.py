@@ -15,11 +15,18 @@ from pydantic import BaseModel, Field, ValidationError
 
 from edge_agent.drivers.aandd import AandDConfig, AandDScale
 from edge_agent.drivers.base import TagDriver, WeightDriver
+from edge_agent.drivers.chafon import ChafonConfig, ChafonReader
+from edge_agent.drivers.em4100 import Em4100Config, Em4100Reader
 from edge_agent.drivers.mtsics import MtSicsConfig, MtSicsScale
 from edge_agent.drivers.openscale import OpenScale, OpenScaleConfig
 from edge_agent.drivers.sartorius import SartoriusConfig, SartoriusScale
 from edge_agent.drivers.stgs import StGsConfig, StGsIndicator
-from edge_agent.drivers.tasmota import TasmotaHx711, TasmotaHx711Config
+from edge_agent.drivers.tasmota import (
+    TasmotaHx711,
+    TasmotaHx711Config,
+    TasmotaRdm6300,
+    TasmotaRdm6300Config,
+)
 from vmi.errors import ConfigError
 
 
@@ -40,6 +47,11 @@ DRIVERS: Mapping[str, DriverInfo] = {
     "tasmota_hx711": DriverInfo(
         "scale", TasmotaHx711Config, TasmotaHx711, "Tasmota HX711 load-cell node, MQTT"
     ),
+    "em4100": DriverInfo("reader", Em4100Config, Em4100Reader, "EM4100 tags, RDM6300-class reader"),
+    "chafon": DriverInfo("reader", ChafonConfig, ChafonReader, "Chafon CF-RU5102-class UHF reader"),
+    "tasmota_rdm6300": DriverInfo(
+        "reader", TasmotaRdm6300Config, TasmotaRdm6300, "Tasmota RDM6300 node, MQTT"
+    ),
 }
 
 ScaleDriverConfig = Annotated[
@@ -50,6 +62,11 @@ ScaleDriverConfig = Annotated[
     | OpenScaleConfig
     | TasmotaHx711Config,
     Field(discriminator="type", description="Scale driver settings, chosen by `type`."),
+]
+
+ReaderDriverConfig = Annotated[
+    Em4100Config | ChafonConfig | TasmotaRdm6300Config,
+    Field(discriminator="type", description="RFID reader driver settings, chosen by `type`."),
 ]
 
 
@@ -80,4 +97,11 @@ def create_scale(config: ScaleDriverConfig) -> WeightDriver:
     """Build the scale driver for a validated config (does not open the device)."""
     driver = DRIVERS[config.type].factory(config)
     assert isinstance(driver, WeightDriver)
+    return driver
+
+
+def create_reader(config: ReaderDriverConfig) -> TagDriver:
+    """Build the reader driver for a validated config (does not open the device)."""
+    driver = DRIVERS[config.type].factory(config)
+    assert isinstance(driver, TagDriver)
     return driver

@@ -14,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
 from firmware_sim.mtsics_scale import MtSicsEmulator
+from firmware_sim.rdm6300_reader import Rdm6300Emulator
 from tests.servers import MosquittoServer
 from vmi.wire import (
     DeviceStatus,
@@ -265,4 +266,62 @@ def test_tare_and_calibrate_commands_apply_persist_and_bad_ones_are_refused(
         stop.set()
         thread.join(20)
     assert rec.quantities("X")[-1] == 5.0
+    rec.close()
+
+
+def test_rfid_counts_per_sku_and_a_lasting_weight_mismatch_is_an_event(
+    tmp_path: Path, mosquitto: MosquittoServer, unique_id: str, scale: MtSicsEmulator
+) -> None:
+    tags = ["0F007F5DBA", "13005D1DA5", "1400AB12CD"]
+    with Rdm6300Emulator(interval_s=0.05, garbage_probability=0.1, seed=4) as reader:
+        for t in tags:
+            reader.add_tag(t)
+        reader.add_tag("FF00000001")  # on the shelf, but in nobody's tag map
+        scale.set_load(100.0 + 3 * 10.0)
+        cfg = EdgeConfig.model_validate(
+            {
+                "site": unique_id,
+                "device": "gw",
+                "state_dir": str(tmp_path / "state"),
+                "mqtt": {"url": mosquitto.url},
+                "publish": {"heartbeat_s": 60, "linger_s": 0.05},
+                "mismatch_grace_s": 0.5,
+                "scales": [scale_entry(scale.port, "X") | {"location": "A"}],
+                "readers": [
+                    {
+                        "type": "em4100",
+                        "port": reader.port,
+                        "location": "A",
+                        "tag_map": dict.fromkeys(tags, "X"),
+                        "presence_window_s": 1.0,
+                        "min_sightings": 2,
+                        "poll_interval_s": 0.1,
+                        "debounce_s": 0.1,
+                    }
+                ],
+            }
+        )
+        rec = Recorder(mosquitto.port, unique_id, "gw")
+        agent = EdgeAgent(cfg)
+        stop, thread = run_agent(agent)
+        try:
+            rfid = lambda: [  # noqa: E731
+                r.quantity for b in list(rec.batches) for r in b.readings if r.source == "rfid"
+            ]
+            wait_for(lambda: rfid()[-1:] == [3.0], 10, "three tagged units")
+            assert not [e for e in rec.events if e.kind == EventKind.MISMATCH]
+            reader.remove_tag(tags[2])  # a tag left, but the scale still weighs three
+            wait_for(lambda: rfid()[-1:] == [2.0], 10, "two tagged units")
+            wait_for(
+                lambda: any(e.kind == EventKind.MISMATCH for e in rec.events), 10, "a mismatch"
+            )
+        finally:
+            stop.set()
+            thread.join(20)
+    mismatch = next(e for e in rec.events if e.kind == EventKind.MISMATCH)
+    assert (mismatch.location, mismatch.sku, mismatch.quantity) == ("A", "X", 1.0)
+    assert mismatch.detail == "scale counts 3, RFID counts 2"
+    stats = agent.stats.devices[reader.port]
+    assert stats.unknown_tags == 1
+    assert stats.bad_frames + stats.samples > 0
     rec.close()

@@ -36,7 +36,7 @@ def test_sample_validates_as_part_of_an_edge_config(name: str, tmp_path: Path) -
         {"site": "s", "device": "d", "state_dir": str(tmp_path), kind: entries}
         | ({} if kind == "scales" else {"scales": []})
     )
-    bound = config.scales if kind == "scales" else config.readers  # type: ignore[attr-defined]
+    bound = config.scales if kind == "scales" else config.readers
     assert [b.driver.type for b in bound] == [name] * len(entries)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,12 @@ def test_unknown_command_and_missing_options_are_usage_errors(
 def test_wire_doc_prints_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["wire-doc"]) == 0
     assert "vmi/v1/<site>/<device>/readings" in capsys.readouterr().out
+
+
+def test_epc_decode_prints_json_and_refuses_non_sgtin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["epc", "decode", "3074257BF7194E4000001A85"]) == 0
+    decoded = json.loads(capsys.readouterr().out)
+    assert decoded["gtin14"] == "80614141123458"
+    assert decoded["uri"] == "urn:epc:id:sgtin:0614141.812345.6789"
+    assert main(["epc", "decode", "E2801160600002054E1A3B7C"]) == 2
+    assert "not an SGTIN-96 EPC" in capsys.readouterr().err

@@ -1,8 +1,4 @@
-"""Device workers: one thread per device, so a failing device never stalls the others.
-
-A worker opens its device with capped backoff, polls it, and puts what it
-learns (absolute `Reading`s and `Event`s) on the agent's outbound queue.
-"""
+"""The scale worker: polls one scale, tracks its shelf, applies tare/calibrate."""
 
 from __future__ import annotations
 
@@ -10,7 +6,6 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
 
 from edge_agent.calibration import CalibrationStore, ShelfCalibration
 from edge_agent.config import ScaleConfig
@@ -18,28 +13,14 @@ from edge_agent.drivers.base import WeightDriver
 from edge_agent.errors import DeviceUnavailable, DriverError, FrameError, WeightOutOfRange
 from edge_agent.shelf import ShelfEvent, ShelfLevel, ShelfOutput, ShelfTracker
 from edge_agent.stock import LevelChange
+from edge_agent.workers.base import DeviceStats, DeviceWorker, Outbound
 from vmi.clock import Clock
-from vmi.wire import DeviceCommand, Event, EventKind, Reading, Source
+from vmi.wire import DeviceCommand, EventKind, Reading, Source
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 30.0
 
-Outbound = queue.Queue[Reading | Event]
-
-
-@dataclass
-class DeviceStats:
-    samples: int = 0
-    unstable: int = 0
-    bad_frames: int = 0
-    faults: int = 0
-    reopens: int = 0
-    health: str = "starting"
-
-
-class ScaleWorker:
+class ScaleWorker(DeviceWorker):
     """Polls one scale and tracks its shelf."""
 
     def __init__(
@@ -53,10 +34,9 @@ class ScaleWorker:
         stats: DeviceStats,
         calibrations: CalibrationStore | None = None,
     ) -> None:
+        super().__init__(driver, binding.location, out, clock=clock, stats=stats)
+        self.driver: WeightDriver = driver
         self.binding = binding
-        self.driver = driver
-        self._out = out
-        self._clock = clock
         self._change = LevelChange(heartbeat_s=heartbeat_s)
         self._calibrations = calibrations
         self._commands: queue.Queue[DeviceCommand] = queue.Queue()
@@ -65,29 +45,10 @@ class ScaleWorker:
         if saved is not None:
             # A tare or calibration done at the site outranks the config file.
             self.tracker.recalibrate(tare_g=saved.tare_g, span=saved.span)
-        self.stats = stats
 
     def submit(self, command: DeviceCommand) -> None:
         """Queue a tare or calibrate command; applied between polls, in this worker's thread."""
         self._commands.put(command)
-
-    def run(self, stop: threading.Event) -> None:
-        backoff = BACKOFF_FIRST_S
-        while not stop.is_set():
-            try:
-                self.driver.open()
-            except DriverError as exc:
-                self._health("unavailable", str(exc))
-                log.warning("%s unavailable: %s; retry in %.1fs", self.driver.name, exc, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
-                continue
-            backoff = BACKOFF_FIRST_S
-            self._health("ok", "opened")
-            self._poll(stop)
-            self.driver.close()
-            self.stats.reopens += 1
-        self.driver.close()
 
     def _poll(self, stop: threading.Event) -> None:
         interval = self.binding.poll_interval_s
@@ -169,30 +130,4 @@ class ScaleWorker:
                         )
                     )
             elif isinstance(o, ShelfEvent):
-                self._out.put(
-                    Event(
-                        time=self._clock.now(),
-                        kind=o.kind,
-                        location=b.location,
-                        sku=b.sku,
-                        quantity=o.quantity,
-                        driver=self.driver.name,
-                        detail=o.detail,
-                    )
-                )
-
-    def _health(self, health: str, detail: str) -> None:
-        if health == self.stats.health:
-            return
-        previous, self.stats.health = self.stats.health, health
-        if previous == "starting" and health == "ok":
-            return  # a device that simply came up is not news
-        self._out.put(
-            Event(
-                time=self._clock.now(),
-                kind=EventKind.DRIVER,
-                location=self.binding.location,
-                driver=self.driver.name,
-                detail=f"{health}: {detail}"[:500],
-            )
-        )
+                self._event(o.kind, sku=b.sku, quantity=o.quantity, detail=o.detail)
