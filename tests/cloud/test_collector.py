@@ -115,7 +115,14 @@ def test_good_readings_are_stored_and_bad_ones_dead_lettered(
     broker.publish(topic, json.dumps(batch(site, 5, 8)).encode())
 
     stats = service.collector.stats
-    wait_for(lambda: len(broker.dead) == len(bad) and stats.messages == 6, 15, "all messages")
+    # readings_written counts after the write; messages counts on arrival.
+    wait_for(
+        lambda: (
+            len(broker.dead) == len(bad) and stats.messages == 6 and stats.readings_written == 2
+        ),
+        15,
+        "all messages",
+    )
 
     # Only the two good readings were written.
     stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
@@ -141,6 +148,6 @@ def test_duplicate_messages_store_one_point(
     payload = json.dumps(batch(site, 1, 10)).encode()
     for _ in range(3):
         broker.publish(readings_topic(site, "d1"), payload)
-    wait_for(lambda: service.collector.stats.messages == 3, 15, "three messages")
+    wait_for(lambda: service.collector.stats.readings_written == 3, 15, "three writes")
     stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
     assert [p.quantity for p in stored] == [10.0]
