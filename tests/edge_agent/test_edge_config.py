@@ -19,6 +19,12 @@ def test_sample_config_validates() -> None:
     assert first.driver.type == "mtsics"
     assert first.driver.port == "/dev/ttyUSB0"
     assert first.driver.baudrate == 9600
+    reader = config.readers[0]
+    assert (reader.location, reader.driver.type, reader.tag_map) == (
+        "A-03",
+        "em4100",
+        {"0F007F5DBA": "GLOVES-L"},
+    )
 
 
 BASE = """
