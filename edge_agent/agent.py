@@ -19,6 +19,7 @@ from edge_agent.calibration import CalibrationStore
 from edge_agent.config import EdgeConfig
 from edge_agent.drivers.registry import create_reader, create_scale
 from edge_agent.mismatch import MismatchDetector
+from edge_agent.outbox import MemoryOutbox, Outbox, SqliteOutbox
 from edge_agent.publisher import MqttPublisher
 from edge_agent.sequence import SequenceCounter
 from edge_agent.workers import DeviceStats, DeviceWorker, Outbound, ReaderWorker, ScaleWorker
@@ -51,6 +52,12 @@ class EdgeAgent:
         self._readings_seq = SequenceCounter(config.state_dir / f"{config.device}.seq")
         self._events_seq = SequenceCounter(config.state_dir / f"{config.device}.events.seq")
         self._calibrations = CalibrationStore(config.state_dir / "calibration.json")
+        limits = config.outbox.limits
+        self.outbox: Outbox = (
+            SqliteOutbox(config.state_dir / f"{config.device}.outbox.db", limits)
+            if config.outbox.kind == "disk"
+            else MemoryOutbox(limits)
+        )
         self._mismatch = MismatchDetector(grace_s=config.mismatch_grace_s)
         heartbeat_s = config.publish.heartbeat_s
         self._scales: list[ScaleWorker] = []
@@ -86,6 +93,8 @@ class EdgeAgent:
             site=config.site,
             device=config.device,
             clock=self.clock,
+            outbox=self.outbox,
+            max_in_flight=config.outbox.max_in_flight,
             agent_version=__version__,
             drivers=self._driver_health(),
             keepalive_s=config.mqtt.keepalive_s,
@@ -132,15 +141,20 @@ class EdgeAgent:
         for t in threads:
             t.start()
         try:
+            next_status = time.monotonic() + self.config.publish.status_interval_s
             while not stop.is_set():
                 self._publish_next(stop)
                 self.publisher.update_drivers(self._driver_health())
                 self._check_mismatches()
+                if time.monotonic() >= next_status:
+                    next_status += self.config.publish.status_interval_s
+                    self.publisher.publish_status()
         finally:
             for t in threads:
                 t.join(timeout=10)
             self._drain()
             self.publisher.close()
+            self.outbox.close()
 
     def _publish_next(self, stop: threading.Event) -> None:
         try:

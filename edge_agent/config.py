@@ -9,11 +9,12 @@ split off here and the rest is validated by the driver's model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge_agent.drivers.registry import ReaderDriverConfig, ScaleDriverConfig
+from edge_agent.outbox import OutboxLimits, OverflowPolicy
 from edge_agent.shelf import ShelfSettings
 from vmi.config_file import load_toml
 from vmi.urls import parse_mqtt_url
@@ -113,10 +114,32 @@ class PublishConfig(_Strict):
     heartbeat_s: float = Field(
         default=60.0, gt=0, description="Republish an unchanged level at least this often."
     )
+    status_interval_s: float = Field(
+        default=60.0, gt=0, description="Republish the retained status (outbox depth) this often."
+    )
     linger_s: float = Field(
         default=0.2, ge=0, le=60, description="Wait this long to batch readings into one message."
     )
     max_batch: int = Field(default=500, ge=1, le=5000)
+
+
+class OutboxConfig(_Strict):
+    """Messages wait here until the broker acknowledged them."""
+
+    kind: Literal["disk", "memory"] = Field(
+        default="disk", description="disk survives crashes and power cuts; memory does not."
+    )
+    max_messages: int = Field(default=100_000, ge=1)
+    max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_age_s: float = Field(default=7 * 86_400.0, gt=0)
+    overflow: OverflowPolicy = OverflowPolicy.DROP_OLDEST
+    max_in_flight: int = Field(
+        default=100, ge=1, le=10_000, description="Messages sent but not yet acknowledged."
+    )
+
+    @property
+    def limits(self) -> OutboxLimits:
+        return OutboxLimits(self.max_messages, self.max_bytes, self.max_age_s, self.overflow)
 
 
 class EdgeConfig(_Strict):
@@ -127,6 +150,7 @@ class EdgeConfig(_Strict):
     state_dir: Path = Field(description="Where the agent keeps its sequence numbers.")
     mqtt: MqttConfig = MqttConfig()
     publish: PublishConfig = PublishConfig()
+    outbox: OutboxConfig = OutboxConfig()
     scales: list[ScaleConfig] = Field(default_factory=list)
     readers: list[ReaderConfig] = Field(default_factory=list)
     mismatch_grace_s: float = Field(

@@ -136,6 +136,14 @@ class DeviceState(StrEnum):
     OFFLINE = "offline"
 
 
+class OutboxState(_Message):
+    """How much the edge holds back, and what it had to drop (overflow, age)."""
+
+    pending: int = Field(ge=0)
+    pending_bytes: int = Field(ge=0)
+    dropped: dict[str, int] = Field(default_factory=dict)
+
+
 class DeviceStatus(_Message):
     """Payload of `vmi/v1/<site>/<device>/status` (retained; also the last will)."""
 
@@ -146,6 +154,7 @@ class DeviceStatus(_Message):
     at: AwareDatetime | None = None
     agent_version: str | None = None
     drivers: dict[str, str] = Field(default_factory=dict)
+    outbox: OutboxState | None = None
 
 
 class AlertKind(StrEnum):
