@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from cloud.config import CloudConfig
 from cloud.errors import StoreRejected, StoreUnavailable
 from cloud.orders import OrderBook
 from cloud.replenisher import Replenisher
+from cloud.sequence import SequenceTracker
 from cloud.timeseries.base import LevelPoint, TimeSeriesStore
 from vmi.clock import Clock, SystemClock
 from vmi.errors import WireError
@@ -52,8 +54,12 @@ _DEADLETTER_PAYLOAD_MAX = 4096
 class CollectorStats:
     messages: int = 0
     readings_written: int = 0
+    writes: int = 0
+    write_seconds: float = 0.0  # total time in successful writes
     write_retries: int = 0
+    lag_s: float = 0.0  # receive time minus send time of the newest message
     rejected: Counter[str] = field(default_factory=Counter)
+    sequences: SequenceTracker = field(default_factory=SequenceTracker)
 
 
 def levels_of(batch: ReadingsBatch) -> list[LevelPoint]:
@@ -102,6 +108,7 @@ class Collector:
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self._current = 0
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -116,6 +123,16 @@ class Collector:
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_disconnect = self._on_disconnect
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def in_flight(self) -> int:
+        """Messages received and not yet acknowledged (queued or being written)."""
+        return self._inbox.qsize() + self._current
 
     @property
     def subscription(self) -> str:
@@ -131,6 +148,11 @@ class Collector:
         client.subscribe(self.subscription, qos=1)
         log.info("collector connected to %s, subscribed to %s", self._address, self.subscription)
         self._connected.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        self._connected.clear()
+        if rc.is_failure and not self._stop.is_set():
+            log.warning("collector lost its MQTT connection (%s); reconnecting", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._inbox.put(msg)
@@ -169,12 +191,15 @@ class Collector:
                     msgs.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
+            self._current = len(msgs)
             try:
                 self.handle(msgs)
             except Exception:
                 # A bug must not silently stop ingest; the messages stay unacked
                 # and come back after a reconnect.
                 log.exception("collector batch failed; messages left unacknowledged")
+            finally:
+                self._current = 0
 
     def handle(self, msgs: list[mqtt.MQTTMessage]) -> None:
         """Decode, store, acknowledge and evaluate one batch of messages."""
@@ -182,9 +207,15 @@ class Collector:
         for msg in msgs:
             self.stats.messages += 1
             try:
-                accepted.append((msg, decode_readings(msg.topic, bytes(msg.payload))))
+                batch = decode_readings(msg.topic, bytes(msg.payload))
             except WireError as exc:
                 self._reject(msg, exc.reason, exc.detail)
+                continue
+            accepted.append((msg, batch))
+            self.stats.sequences.see(batch.site, batch.device, batch.seq)
+        if accepted:
+            newest = max(b.sent_at for _, b in accepted)
+            self.stats.lag_s = max((self.clock.now() - newest).total_seconds(), 0.0)
         if accepted and not self._write([levels_of(b) for _, b in accepted], accepted):
             return  # stopping: leave everything unacknowledged for redelivery
         for msg in msgs:
@@ -201,7 +232,10 @@ class Collector:
         delay = _RETRY_FIRST_S
         while True:
             try:
+                started = time.monotonic()
                 self.store.write_levels(points)
+                self.stats.write_seconds += time.monotonic() - started
+                self.stats.writes += 1
                 self.stats.readings_written += len(points)
                 return True
             except StoreUnavailable as exc:

@@ -72,6 +72,21 @@ def _as_dict(rule: Any) -> Any:
     return rule.model_dump(exclude_unset=True) if isinstance(rule, BaseModel) else rule
 
 
+class MetricsConfig(_Strict):
+    listen: str | None = Field(
+        default=None,
+        pattern=r"^[^:]+:\d{1,5}$",
+        description="host:port for /metrics and /health (port 0: any free port); unset: off.",
+    )
+
+    @property
+    def host_port(self) -> tuple[str, int] | None:
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host, int(port)
+
+
 class CloudConfig(_Strict):
     """The whole cloud service configuration."""
 
@@ -79,6 +94,7 @@ class CloudConfig(_Strict):
     store: StoreConfig = StoreConfig()
     orders: OrdersConfig = OrdersConfig()
     replenishment: ReplenishmentConfig = ReplenishmentConfig()
+    metrics: MetricsConfig = MetricsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
 
 

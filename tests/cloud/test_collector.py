@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -151,3 +152,43 @@ def test_duplicate_messages_store_one_point(
     wait_for(lambda: service.collector.stats.readings_written == 3, 15, "three writes")
     stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
     assert [p.quantity for p in stored] == [10.0]
+
+
+def test_metrics_and_health_endpoints(
+    tmp_path: Path, mosquitto: MosquittoServer, influx_db_url: str, unique_id: str, broker: Broker
+) -> None:
+    config = CloudConfig.model_validate(
+        {
+            "mqtt": {"url": mosquitto.url, "client_id": f"m-{unique_id}"},
+            "store": {"url": influx_db_url},
+            "orders": {"url": f"sqlite:///{tmp_path / 'orders.db'}"},
+            "metrics": {"listen": "127.0.0.1:0"},
+        }
+    )
+    svc = CloudService(config)
+    svc.start()
+    try:
+        assert svc.collector.wait_connected(10)
+        assert svc.metrics is not None
+        base = f"http://127.0.0.1:{svc.metrics.port}"
+        site = f"{unique_id}-s"
+        for seq in (1, 2, 5, 2):
+            broker.publish(readings_topic(site, "d1"), json.dumps(batch(site, seq, 10)).encode())
+        broker.publish(readings_topic(site, "d1"), b"garbage")
+        wait_for(lambda: svc.collector.stats.readings_written == 4, 15, "four writes")
+        health = httpx.get(f"{base}/health", timeout=5)
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        samples = dict(
+            line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#")
+        )
+        assert samples["vmi_collector_messages_total"] == "5"
+        assert samples["vmi_collector_readings_written_total"] == "4"
+        assert samples['vmi_collector_rejected_total{reason="bad_json"}'] == "1"
+        assert samples["vmi_collector_sequence_gaps_total"] == "2"
+        assert samples["vmi_collector_sequence_replays_total"] == "1"
+        assert samples["vmi_collector_connected"] == "1"
+        assert float(samples["vmi_collector_lag_seconds"]) >= 0
+        assert httpx.get(f"{base}/nope", timeout=5).status_code == 404
+    finally:
+        svc.stop()
