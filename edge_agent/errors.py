@@ -21,6 +21,23 @@ class FrameError(DriverError):
     """A frame from the device could not be decoded (garbage, truncated, bad checksum)."""
 
 
+class DeviceFault(DriverError):
+    """The device answers but is in a state that gives no usable reading: a
+    balance counting pieces, an indicator not level, a balance calibrating or
+    showing an error number, a board not calibrated. A person must fix it;
+    retrying the connection will not help.
+
+    `code` is what the device showed, `reason` what that means; `device`
+    names the kind of device in the message ("balance", "indicator").
+    """
+
+    def __init__(self, port: str, code: str, reason: str, *, device: str = "device") -> None:
+        super().__init__(f"{port}: {device} reports {code}: {reason}")
+        self.port = port
+        self.code = code
+        self.reason = reason
+
+
 class CommandRejected(DriverError):
     """The scale answered but refused: `ES`/`ET`/`EL`, or a status such as `I`
     for tare/zero. The device is there; retrying the connection will not help."""

@@ -11,8 +11,9 @@ With `acknowledge=True` (the balance's "AK, error code" function) control
 commands are answered `<AK>` CR LF on receipt and again when done, and
 refusals with `EC,Exx`; without it the balance never answers them.
 
-The load model lives in `firmware_sim.pty_device.PtyScale`; `piece_weight_g`
-switches to counting mode (`QT`/`US` frames in `PC`).
+The load model (settling, noise, creep with `drift_g_per_s`) lives in
+`firmware_sim.pty_scale.PtyScale`; `piece_weight_g` switches to counting mode
+(`QT`/`US` frames in `PC`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from firmware_sim.pty_device import PtyScale
+from firmware_sim.pty_device import Cadence
+from firmware_sim.pty_scale import PtyScale
 
 ACK_LINE: Final = b"\x06\r\n"
 
@@ -44,8 +46,8 @@ class _Pending:
 class AandDEmulator(PtyScale):
     """An A&D balance on a pty. Use as a context manager or start()/stop().
 
-    `noise_g`, `piece_weight_g`, `settle_s` and the fault probabilities may be
-    changed while running.
+    `noise_g`, `drift_g_per_s`, `piece_weight_g`, `settle_s` and the fault
+    probabilities may be changed while running.
     """
 
     def __init__(
@@ -61,12 +63,15 @@ class AandDEmulator(PtyScale):
         settle_s: float = 0.3,
         noise_g: float = 0.0,
         dynamic_noise_g: float = 2.0,
+        drift_g_per_s: float = 0.0,
         garbage_probability: float = 0.0,
         drop_probability: float = 0.0,
         seed: int = 0,
     ) -> None:
         """`rate_hz`: frames per second in stream mode (0 < rate <= 100).
-        `stable_timeout_s`: how long `S`, `T`, `R` and `Z` wait for stability."""
+        `stable_timeout_s`: how long `S`, `T`, `R` and `Z` wait for stability.
+        `drift_g_per_s`: creep; `ST` weights grow this many grams a second
+        from the last load change (or `start()`) and stay `ST`."""
         if not 0 < rate_hz <= 100:
             raise ValueError(f"rate_hz must be within (0, 100], got {rate_hz}")
         if unit not in _DISPLAY:
@@ -80,6 +85,7 @@ class AandDEmulator(PtyScale):
             settle_s=settle_s,
             noise_g=noise_g,
             dynamic_noise_g=dynamic_noise_g,
+            drift_g_per_s=drift_g_per_s,
             garbage_probability=garbage_probability,
             drop_probability=drop_probability,
             seed=seed,
@@ -90,7 +96,7 @@ class AandDEmulator(PtyScale):
         self.piece_weight_g: float | None = None
         self._period = 1.0 / rate_hz
         self._streaming = mode == "stream"
-        self._next_frame_at = 0.0
+        self._framing = Cadence()
         self._pending: list[_Pending] = []
         self._frames = 0
         self._commands: dict[str, Callable[[], None]] = {
@@ -135,12 +141,9 @@ class AandDEmulator(PtyScale):
         wait = self._run_pending(now)
         if not self._streaming:
             return wait
-        if now >= self._next_frame_at:
+        if self._framing.due(now, self._period):
             self._emit_frame()
-            self._next_frame_at += self._period
-            if self._next_frame_at <= now:  # fell behind (or first frame): no burst
-                self._next_frame_at = now + self._period
-        return min(wait, self._next_frame_at - now)
+        return min(wait, self._framing.wait(now))
 
     # -- frames ----------------------------------------------------------------
 
@@ -186,7 +189,7 @@ class AandDEmulator(PtyScale):
 
     def _cmd_stream(self) -> None:
         self._streaming = True
-        self._next_frame_at = 0.0
+        self._framing.restart()
 
     def _cmd_cancel(self) -> None:
         self._streaming = False

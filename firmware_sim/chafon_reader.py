@@ -20,13 +20,11 @@ so the tests check one against the other.
 
 from __future__ import annotations
 
-import os
-import select
+import math
 import time
 
 from firmware_sim.pty_device import PtyDevice
 
-_POLL_S = 0.05  # longest select() wait: bounds how long stop() waits for the thread
 _COMMAND_GAP_S = 0.2  # a partial command older than this is noise; drop it
 _MAX_DATA = 250  # Len is one byte and counts Adr, reCmd, Status and the CRC too
 
@@ -110,6 +108,8 @@ class ChafonEmulator(PtyDevice):
         self._field: list[bytes] = []
         self._commands: list[int] = []
         self._frames_sent = 0
+        self._partial = bytearray()  # a command not yet complete
+        self._last_rx = -math.inf
 
     # -- the field and settings ---------------------------------------------
 
@@ -161,35 +161,17 @@ class ChafonEmulator(PtyDevice):
 
     # -- thread --------------------------------------------------------------
 
-    def _handle_line(self, line: bytes) -> None:  # pragma: no cover - binary, see _run
-        raise NotImplementedError
-
-    def _run(self) -> None:
-        # Commands are binary and may contain 0x0A anywhere, so the base
-        # class's line splitting does not fit: frames are cut by Len here.
-        buf = bytearray()
-        last_rx = 0.0
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self._master], [], [], _POLL_S)
-                data = os.read(self._master, 1024) if ready else b""
-            except BlockingIOError:
-                data = b""
-            except OSError:
-                # We hold the slave open, so EIO cannot happen; anything else:
-                # back off instead of spinning.
-                self._stop.wait(_POLL_S)
-                continue
-            if not data:
-                continue
-            now = time.monotonic()
-            if now - last_rx > _COMMAND_GAP_S:
-                buf.clear()  # the rest of a command never came
-            last_rx = now
-            buf += data
-            for frame in self._split(buf):
-                if not self._failed:
-                    self._handle_frame(frame)
+    def _handle_bytes(self, data: bytes) -> None:
+        # Commands are binary and may contain 0x0A anywhere, so they are cut
+        # by their Len byte, not into lines.
+        now = time.monotonic()
+        if now - self._last_rx > _COMMAND_GAP_S:
+            self._partial.clear()  # the rest of a command never came
+        self._last_rx = now
+        self._partial += data
+        for frame in self._split(self._partial):
+            if not self._failed:
+                self._handle_frame(frame)
 
     @staticmethod
     def _split(buf: bytearray) -> list[bytes]:

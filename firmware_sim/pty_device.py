@@ -1,17 +1,25 @@
-"""What every emulated serial scale shares: a pseudo-terminal, a thread, a load.
+"""What every emulated serial device shares: a pseudo-terminal and a thread.
 
 `PtyDevice` is the plumbing: a pty in raw mode whose slave path a driver opens
-with pyserial as it would open /dev/ttyUSB0, a daemon thread that reads command
-lines with `select` (woken by `stop()`, so it returns at once) and calls a timer
-hook for devices that stream, fault injection on every line sent (dropped or
-replaced by garbage) and a silent state (`fail()`, like a pulled cable).
+with pyserial as it would open /dev/ttyUSB0, a daemon thread that reads what
+the host sends with `select` (woken by `stop()`, so it returns at once) and
+calls a timer hook for devices that stream, fault injection on every line sent
+(dropped or replaced by garbage), a silent state (`fail()`, like a pulled
+cable) and, with `line_time_s`, writes that arrive in two halves as on a slow
+line.
 
-`PtyScale` adds the load model: `set_load()` sets the gross weight; a change
-makes the scale unstable for `settle_s` seconds; zero, tare, capacity and
-underload limits, noise. Subclasses speak one protocol each.
+Subclasses fill in hooks:
 
-`firmware_sim.mtsics_scale` predates this module and still has its own copy of
-the plumbing; it could move onto `PtyScale` unchanged in behaviour.
+- `_handle_bytes(data)`: bytes as they arrive, in the device thread. The
+  default cuts them into lines at LF and calls `_handle_line(line)`; devices
+  whose commands are not lines (ESC sequences, single keys, binary frames)
+  override it instead.
+- `_tick(now)`: streaming output, in the device thread; returns seconds until
+  it is next due.
+- `_on_start()`: power-up state, set by `start()` before the thread runs.
+
+`firmware_sim.pty_scale.PtyScale` adds a load cell for the weighing devices;
+`Cadence` times streamed output.
 """
 
 from __future__ import annotations
@@ -26,20 +34,45 @@ import time
 import tty
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 _POLL_S = 0.05  # longest select() wait: how often the thread looks at its clock
 _MAX_LINE_BYTES = 256  # a longer command without LF is noise; drop it
+_MAX_LINE_TIME_S = 0.1
 _NOISE_BYTES = bytes(b for b in range(256) if b not in b"\r\n")
 
-OutOfRange = Literal["overload", "underload"]
+
+class Cadence:
+    """When a periodic output is next due. After a stall it starts again from
+    now instead of sending a burst to catch up, as a device's own timer does."""
+
+    def __init__(self) -> None:
+        self._next_at = -math.inf
+
+    def due(self, now: float, period_s: float) -> bool:
+        """True if output is due at `now`; then the next is `period_s` later."""
+        if now < self._next_at:
+            return False
+        self._next_at += period_s
+        if self._next_at <= now:  # fell behind (or the first one)
+            self._next_at = now + period_s
+        return True
+
+    def wait(self, now: float) -> float:
+        """Seconds until output is next due (0 when it is)."""
+        return max(0.0, self._next_at - now)
+
+    def restart(self) -> None:
+        """Make output due at once."""
+        self._next_at = -math.inf
 
 
 class PtyDevice:
-    """A serial device on a pty answering lines in a daemon thread.
+    """A serial device on a pty, served by a daemon thread.
 
-    Subclasses implement `_handle_line()` and, to stream, `_tick()`. Both run
-    in the device thread; state shared with callers is guarded by `_lock`.
+    Subclasses implement `_handle_line()` (or `_handle_bytes()`) and, to
+    stream, `_tick()`; both run in the device thread, and state shared with
+    callers is guarded by `_lock`.
     """
 
     def __init__(
@@ -48,18 +81,28 @@ class PtyDevice:
         name: str,
         garbage_probability: float = 0.0,
         drop_probability: float = 0.0,
+        line_time_s: float = 0.0,
         seed: int = 0,
     ) -> None:
+        """`line_time_s`: time a write takes on the wire (at most 0.1 s); above
+        0 each goes out in two halves that far apart, so a host that flushes
+        mid-line sees a partial line."""
         for what, p in (("garbage", garbage_probability), ("drop", drop_probability)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{what}_probability must be within [0, 1], got {p}")
+        if not 0.0 <= line_time_s <= _MAX_LINE_TIME_S:
+            raise ValueError(
+                f"line_time_s must be within [0, {_MAX_LINE_TIME_S}], got {line_time_s}"
+            )
         self.garbage_probability = garbage_probability
         self.drop_probability = drop_probability
+        self.line_time_s = line_time_s
         self._name = name
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._failed = False
         self._lines = 0
+        self._partial_line = bytearray()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._master, self._slave = os.openpty()
@@ -84,6 +127,7 @@ class PtyDevice:
             raise RuntimeError("emulator already started")
         if self._master < 0:
             raise RuntimeError("emulator was stopped; create a new one")
+        self._on_start()
         self._thread = threading.Thread(
             target=self._run, name=f"{self._name}-{self._port}", daemon=True
         )
@@ -132,11 +176,30 @@ class PtyDevice:
 
     @property
     def lines_received(self) -> int:
-        """Command lines received, including ignored, blank and unknown ones."""
+        """Command lines received, including ignored, blank and unknown ones
+        (always 0 on devices that do not read lines)."""
         with self._lock:
             return self._lines
 
     # -- for subclasses ------------------------------------------------------
+
+    def _on_start(self) -> None:
+        """Called by `start()` just before the thread starts."""
+
+    def _handle_bytes(self, data: bytes) -> None:
+        """Bytes from the host as they arrive, split anywhere; also while failed.
+
+        This default cuts lines at LF and, unless failed, passes each to
+        `_handle_line()`; a line longer than 256 bytes is noise and dropped.
+        """
+        self._partial_line += data
+        *lines, rest = bytes(self._partial_line).split(b"\n")
+        self._partial_line = bytearray(rest if len(rest) <= _MAX_LINE_BYTES else b"")
+        for line in lines:
+            with self._lock:
+                self._lines += 1
+            if not self._failed:
+                self._handle_line(line.removesuffix(b"\r"))
 
     def _handle_line(self, line: bytes) -> None:
         """One received line without its CR LF (may be empty or non-ASCII)."""
@@ -170,8 +233,14 @@ class PtyDevice:
         return True
 
     def _write(self, data: bytes) -> None:
+        """Write to the host as is: no fault model, no check for `fail()`."""
         # A real UART never blocks on a missing reader; drop what does not fit.
         with contextlib.suppress(OSError):
+            if self.line_time_s > 0:
+                half = len(data) // 2
+                os.write(self._master, data[:half])
+                self._stop.wait(self.line_time_s)
+                data = data[half:]
             os.write(self._master, data)
 
     def _garbage(self) -> bytes:
@@ -184,7 +253,6 @@ class PtyDevice:
     # -- thread --------------------------------------------------------------
 
     def _run(self) -> None:
-        buf = bytearray()
         wait = 0.0
         while not self._stop.is_set():
             try:
@@ -199,128 +267,6 @@ class PtyDevice:
                 # back off instead of spinning.
                 self._stop.wait(_POLL_S)
                 continue
-            buf += data
-            while b"\n" in buf:
-                line, _, rest = bytes(buf).partition(b"\n")
-                buf = bytearray(rest)
-                with self._lock:
-                    self._lines += 1
-                if not self._failed:
-                    self._handle_line(line.removesuffix(b"\r"))
-            if len(buf) > _MAX_LINE_BYTES:
-                buf.clear()
+            if data:
+                self._handle_bytes(data)
             wait = max(0.0, self._tick(time.monotonic()))
-
-
-class PtyScale(PtyDevice):
-    """A `PtyDevice` with a load cell: gross load, zero, tare, settling, noise.
-
-    Weights are grams. `settle_s`, `noise_g`, `dynamic_noise_g` and the fault
-    probabilities may be changed while running.
-    """
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        capacity_g: float = 6200.0,
-        underload_g: float = 50.0,
-        settle_s: float = 0.3,
-        noise_g: float = 0.0,
-        dynamic_noise_g: float = 2.0,
-        garbage_probability: float = 0.0,
-        drop_probability: float = 0.0,
-        seed: int = 0,
-    ) -> None:
-        """`underload_g`: readings below minus this are underload.
-        `noise_g`: standard deviation of stable readings; `dynamic_noise_g`:
-        spread of readings while unstable."""
-        if capacity_g <= 0 or underload_g < 0 or settle_s < 0:
-            raise ValueError("capacity must be positive; underload and settle_s not negative")
-        super().__init__(
-            name=name,
-            garbage_probability=garbage_probability,
-            drop_probability=drop_probability,
-            seed=seed,
-        )
-        self.capacity_g = capacity_g
-        self.underload_g = underload_g
-        self.settle_s = settle_s
-        self.noise_g = noise_g
-        self.dynamic_noise_g = dynamic_noise_g
-        self._gross_g = 0.0
-        self._zero_g = 0.0  # gross weight that reads as zero
-        self._tare_g = 0.0
-        self._changed_at = -math.inf  # monotonic time of the last load change
-        self._reported: list[float] = []
-
-    def set_load(self, grams: float) -> None:
-        """Set the gross load; a change makes the scale unstable for `settle_s`."""
-        with self._lock:
-            if grams != self._gross_g:
-                self._gross_g = grams
-                self._changed_at = time.monotonic()
-
-    @property
-    def load_g(self) -> float:
-        """The gross load last set."""
-        with self._lock:
-            return self._gross_g
-
-    @property
-    def tare_g(self) -> float:
-        """The tare currently subtracted from readings (0 when none)."""
-        with self._lock:
-            return self._tare_g
-
-    @property
-    def reported_stable(self) -> list[float]:
-        """A copy of every stable weight (grams) sent intact, in order."""
-        with self._lock:
-            return list(self._reported)
-
-    # -- for subclasses (call with _lock held, except _send_weight) -------------
-
-    def _stable(self) -> bool:
-        return time.monotonic() - self._changed_at >= self.settle_s
-
-    def _settles_in(self) -> float:
-        """Seconds until the load is stable (0 when it is)."""
-        return max(0.0, self._changed_at + self.settle_s - time.monotonic())
-
-    def _range(self) -> OutOfRange | None:
-        """Whether the load is outside the weighing range, else None."""
-        raw = self._gross_g - self._zero_g
-        if raw > self.capacity_g:
-            return "overload"
-        if raw < -self.underload_g:
-            return "underload"
-        return None
-
-    def _net(self, stable: bool) -> float:
-        """The net weight in grams with noise, not rounded."""
-        if stable:
-            noise = self._rng.gauss(0.0, self.noise_g) if self.noise_g > 0 else 0.0
-        else:
-            noise = self._rng.uniform(-self.dynamic_noise_g, self.dynamic_noise_g)
-        return self._gross_g - self._zero_g - self._tare_g + noise
-
-    def _zero_now(self) -> None:
-        """Zero at the current load; zeroing clears the tare, as on real scales."""
-        self._zero_g = self._gross_g
-        self._tare_g = 0.0
-
-    def _tare_now(self) -> float:
-        """Tare the current (noise-free) net load; return the tare in grams."""
-        self._tare_g = self._gross_g - self._zero_g
-        return self._tare_g
-
-    def _send_weight(self, data: bytes, stable_g: float | None) -> bool:
-        """Send a weight line; log `stable_g` (if any) when it goes out intact."""
-
-        def log() -> None:
-            if stable_g is not None:
-                with self._lock:
-                    self._reported.append(stable_g)
-
-        return self._send(data, on_intact=log)

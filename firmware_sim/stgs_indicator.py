@@ -12,8 +12,9 @@ answered, and every reply carries it. `neighbours` (address -> gross grams)
 adds other indicators' traffic to the bus: their frames precede each of ours,
 and a `READ` for one of their addresses is answered by that neighbour.
 
-Faults beyond the shared ones (`firmware_sim.pty_device`): `not_level` (`TL`)
-and `display` `"VL"`/`"RZ"` (raw microvolts or converter points).
+Faults beyond the shared ones (`firmware_sim.pty_scale`, creep with
+`drift_g_per_s` among them): `not_level` (`TL`) and `display` `"VL"`/`"RZ"`
+(raw microvolts or converter points).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final, Literal
 
-from firmware_sim.pty_device import PtyScale
+from firmware_sim.pty_device import Cadence
+from firmware_sim.pty_scale import PtyScale
 
 _KG_DECIMALS: Final = 3
 _VALUE_WIDTH: Final = 8  # including the decimal point
@@ -32,8 +34,8 @@ _POINTS_PER_G: Final = 20
 class StGsEmulator(PtyScale):
     """An ST,GS indicator on a pty. Use as a context manager or start()/stop().
 
-    `not_level`, `display`, `settle_s`, `noise_g` and the fault probabilities
-    may be changed while running.
+    `not_level`, `display`, `settle_s`, `noise_g`, `drift_g_per_s` and the
+    fault probabilities may be changed while running.
     """
 
     def __init__(
@@ -49,13 +51,16 @@ class StGsEmulator(PtyScale):
         settle_s: float = 0.3,
         noise_g: float = 0.0,
         dynamic_noise_g: float = 5.0,
+        drift_g_per_s: float = 0.0,
         garbage_probability: float = 0.0,
         drop_probability: float = 0.0,
         seed: int = 0,
     ) -> None:
         """`rate_hz`: frames per second in stream mode (0 < rate <= 100).
         `commands_in_stream=False`: ignore commands while streaming, as some
-        indicators do in continuous transmission mode."""
+        indicators do in continuous transmission mode. `drift_g_per_s`: creep;
+        `ST` weights grow this many grams a second from the last load change
+        (or `start()`) and stay `ST`."""
         if not 0 < rate_hz <= 100:
             raise ValueError(f"rate_hz must be within (0, 100], got {rate_hz}")
         others = dict(neighbours or {})
@@ -71,6 +76,7 @@ class StGsEmulator(PtyScale):
             settle_s=settle_s,
             noise_g=noise_g,
             dynamic_noise_g=dynamic_noise_g,
+            drift_g_per_s=drift_g_per_s,
             garbage_probability=garbage_probability,
             drop_probability=drop_probability,
             seed=seed,
@@ -82,7 +88,7 @@ class StGsEmulator(PtyScale):
         self.not_level = False
         self.display: Literal["weight", "VL", "RZ"] = "weight"
         self._period = 1.0 / rate_hz
-        self._next_frame_at = 0.0
+        self._framing = Cadence()
         self._commands: dict[str, Callable[[], None]] = {
             "READ": self._send_own_frame,
             "TARE": self._cmd_tare,
@@ -117,13 +123,10 @@ class StGsEmulator(PtyScale):
     def _tick(self, now: float) -> float:
         if self.mode != "stream":
             return float("inf")
-        if now >= self._next_frame_at:
+        if self._framing.due(now, self._period):
             self._chatter()
             self._send_own_frame()
-            self._next_frame_at += self._period
-            if self._next_frame_at <= now:  # fell behind (or first frame): no burst
-                self._next_frame_at = now + self._period
-        return self._next_frame_at - now
+        return self._framing.wait(now)
 
     # -- frames ----------------------------------------------------------------
 

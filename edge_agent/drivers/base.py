@@ -1,9 +1,24 @@
-"""Types shared by all weight drivers."""
+"""Types shared by all drivers: what they return, how the agent calls them, what they count."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+
+@dataclass(slots=True)
+class FrameStats:
+    """Counters of one device's traffic since its driver was created.
+
+    The counters every serial driver keeps; a driver with more to count
+    subclasses this (`stgs` adds `foreign`, `openscale` `banner`, `chafon`
+    its inventory rounds).
+    """
+
+    ok: int = 0  # frames or replies that parsed and were used
+    bad: int = 0  # garbage (FrameError raised)
+    stale: int = 0  # well-formed frames answering something else, skipped
+    timeouts: int = 0  # waits that reached the deadline without a frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_sim.mtsics_scale import MtSicsEmulator
+from tests.firmware_sim.creep import Reading, assert_creeps
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -193,6 +194,17 @@ def test_reported_stable_is_a_copy(link: Link) -> None:
     log = emu.reported_stable
     log.append(99.0)
     assert emu.reported_stable == [0.0]
+
+
+def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
+    emu, port = link(drift_g_per_s=20.0)
+
+    def read() -> Reading:
+        _, status, value, _ = ask(port, b"SI").split()
+        return status == b"S", float(value)
+
+    shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.01)
+    assert emu.reported_stable == shown
 
 
 def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:

@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_sim.openscale_board import OpenScaleEmulator
+from tests.firmware_sim.creep import Reading, assert_creeps
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -201,6 +202,21 @@ def test_garbage_drop_fail_and_recover(link: Link) -> None:
     emu.recover()
     port.timeout = 1.0
     assert port.read_until(b"\r\n").endswith(b",lbs,23.50,0,\r\n")
+
+
+def test_drift_creeps_while_settled_and_restarts_on_set_load(link: Link) -> None:
+    emu, port = link(unit="kg", decimals=4, timestamp=False, local_temp=False, remote_temp=False)
+    skip_banner(port)
+    emu.drift_g_per_s = 20.0
+
+    def read() -> Reading:
+        port.reset_input_buffer()
+        port.read_until(b"\r\n")  # may have been printed before the flush
+        # No stability flag: settled means no wandering by dynamic_noise_g (20 g).
+        return True, float(port.read_until(b"\r\n").split(b",")[0]) * 1000.0
+
+    shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.1)
+    assert set(shown) <= set(emu.reported_stable)
 
 
 def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:

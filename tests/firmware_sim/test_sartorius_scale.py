@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_sim.sartorius_scale import SartoriusEmulator
+from tests.firmware_sim.creep import Reading, assert_creeps
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -209,6 +210,17 @@ def test_noise_is_reproducible_with_a_seed(link: Link) -> None:
     assert first == again
     assert first != other
     assert len(set(first)) > 1
+
+
+def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
+    emu, port = link(drift_g_per_s=20.0)
+
+    def read() -> Reading:
+        frame = ask(port)
+        return frame[11:] == b"g  \r\n", float(frame[:11].replace(b" ", b""))
+
+    shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.01)
+    assert emu.reported_stable == pytest.approx(shown)
 
 
 def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:

@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_sim.stgs_indicator import StGsEmulator
+from tests.firmware_sim.creep import Reading, assert_creeps
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -204,6 +205,17 @@ def test_stable_noise_is_reproducible_with_a_seed(link: Link) -> None:
     assert first == again
     assert first != other
     assert len(set(first)) > 1  # the noise shows
+
+
+def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
+    emu, port = link(drift_g_per_s=50.0)
+
+    def read() -> Reading:
+        frame = ask(port, b"READ")
+        return frame.startswith(b"ST,"), float(frame.split(b",")[2]) * 1000.0
+
+    shown = assert_creeps(emu, read, rate_g_per_s=50.0, resolution_g=1.0, load_g=1000.0)
+    assert emu.reported_stable == pytest.approx(shown)
 
 
 def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:

@@ -14,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.errors import SimulatorError
 from firmware_sim.tasmota_node import TasmotaHx711Node, TasmotaRdm6300Node
+from tests.firmware_sim.creep import Reading, assert_creeps
 from tests.servers import MosquittoServer, free_port
 
 pytestmark = pytest.mark.timeout(60)
@@ -102,6 +103,29 @@ def test_hx711_node_publishes_sensor_json(
     assert set(body["HX711"]) == {"Weight", "WeightRaw", "AbsRaw"}
     assert b'"Weight":1.234,' in sensor.payload  # three decimals, as WeightRes 3 prints
     assert not sensor.retain
+
+
+def test_hx711_drift_creeps_without_counting_as_a_change(
+    mosquitto: MosquittoServer, unique_id: str, watcher: Watcher
+) -> None:
+    sensor = on(f"tele/{unique_id}/SENSOR")
+    with TasmotaHx711Node(
+        mosquitto.url, unique_id, tele_period_s=0.05, drift_g_per_s=100.0
+    ) as node:
+
+        def read() -> Reading:
+            watcher.clear()
+            # The second one after the clear was published after it (50 ms apart).
+            last = watcher.wait_for(sensor, count=2)[-1]
+            return True, round(weights([last])[0] * 1000.0)
+
+        # Tasmota truncates to whole grams: up to 1 g under the load cell.
+        assert_creeps(node, read, rate_g_per_s=100.0, resolution_g=2.0, load_g=1000.0)
+        node.tele_period_s = 10.0
+        time.sleep(0.1)
+        watcher.clear()
+        time.sleep(0.3)
+        assert not watcher.messages  # creep alone never publishes "on change"
 
 
 def test_hx711_node_tele_period_and_change(

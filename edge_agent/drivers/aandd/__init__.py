@@ -3,7 +3,7 @@
 `protocol` is the pure parser; `driver` adapts it to pyserial. See README.md.
 """
 
-from edge_agent.drivers.aandd.driver import AandDConfig, AandDScale, BalanceFault, FrameStats
+from edge_agent.drivers.aandd.driver import AandDConfig, AandDScale, BalanceFault
 from edge_agent.drivers.aandd.protocol import (
     ERROR_REASONS,
     NON_WEIGHT_UNITS,
@@ -18,6 +18,7 @@ from edge_agent.drivers.aandd.protocol import (
     encode_command,
     parse_frame,
 )
+from edge_agent.drivers.base import FrameStats
 
 __all__ = [
     "ERROR_REASONS",

@@ -13,13 +13,9 @@ display come back to a stable zero, which is what both commands do.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
-import serial
 from pydantic import Field
 
 from edge_agent.drivers.aandd.protocol import (
@@ -34,28 +30,11 @@ from edge_agent.drivers.aandd.protocol import (
     encode_command,
     parse_frame,
 )
-from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.base import FrameStats, WeightSample
+from edge_agent.drivers.serial_port import NoLine, SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
-from edge_agent.errors import (
-    CommandRejected,
-    DeviceUnavailable,
-    DriverError,
-    FrameError,
-    WeightOutOfRange,
-)
+from edge_agent.errors import CommandRejected, DeviceFault, FrameError, WeightOutOfRange
 
-_PORT_ERRORS: tuple[type[Exception], ...]
-try:
-    import termios
-
-    # pyserial lets termios.error (not an OSError) escape from tcflush when
-    # the device vanished under an open port.
-    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-except ImportError:  # pragma: no cover - Windows has no termios
-    _PORT_ERRORS = (serial.SerialException, OSError)
-
-#: How long one blocking read may wait before the deadline is checked again.
-_READ_SLICE_S = 0.05
 #: Pause between `Q` polls while waiting for a stable or zero weight, so a
 #: waiting driver does not flood a balance at 2400 baud.
 _POLL_GAP_S = 0.05
@@ -89,33 +68,16 @@ class AandDConfig(SerialSettings):
     timeout_s: float = Field(default=1.0, gt=0, allow_inf_nan=False)
 
 
-class BalanceFault(DriverError):
+class BalanceFault(DeviceFault):
     """The balance answers but shows no weight: counting pieces (`QT`, `PC`)
     or percent. A person must put it back into weighing mode; retrying the
     connection will not help."""
 
     def __init__(self, port: str, code: str, reason: str) -> None:
-        super().__init__(f"{port}: balance reports {code}: {reason}")
-        self.port = port
-        self.code = code
-        self.reason = reason
+        super().__init__(port, code, reason, device="balance")
 
 
-@dataclass(slots=True)
-class FrameStats:
-    """Counters of one balance's traffic since it was created."""
-
-    ok: int = 0  # data frames that parsed
-    bad: int = 0  # garbage lines (FrameError)
-    stale: int = 0  # acknowledgements and error codes skipped while reading data
-    timeouts: int = 0  # waits that reached the deadline without a line
-
-
-class _NoLine(DeviceUnavailable):
-    """Nothing arrived before the deadline (as opposed to a failing port)."""
-
-
-class AandDScale:
+class AandDScale(SerialDriver):
     """An A&D balance on a serial port.
 
     Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
@@ -126,51 +88,7 @@ class AandDScale:
         self.config = config
         self.name = config.port
         self.stats = FrameStats()
-        self._serial: serial.Serial | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """True between a successful `open()` and `close()`."""
-        return self._serial is not None
-
-    def open(self) -> None:
-        """Open the port. Raises `DeviceUnavailable`; opening twice does nothing."""
-        if self._serial is not None:
-            return
-        cfg = self.config
-        try:
-            self._serial = serial.Serial(
-                port=cfg.port,
-                baudrate=cfg.baudrate,
-                bytesize=cfg.bytesize,
-                parity=cfg.parity,
-                stopbits=cfg.stopbits,
-                timeout=min(_READ_SLICE_S, cfg.timeout_s),
-                write_timeout=cfg.timeout_s,
-                exclusive=True,  # two pollers on one balance would steal each other's frames
-            )
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
-
-    def close(self) -> None:
-        """Close the port; safe to call twice."""
-        port, self._serial = self._serial, None
-        if port is not None:
-            # A device that is gone already is closed enough.
-            with contextlib.suppress(*_PORT_ERRORS):
-                port.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._link = SerialLink(config, timeout_s=config.timeout_s, stats=self.stats)
 
     # -- WeightDriver ----------------------------------------------------------
 
@@ -207,14 +125,13 @@ class AandDScale:
     # -- reading ---------------------------------------------------------------
 
     def _data_frame(self, deadline: float) -> WeightFrame | NonWeightFrame | OutOfRangeFrame:
-        port = self._require_open()
         if self.config.mode == "stream":
-            self._flush(port)
-            self._read_line(port, deadline)  # possibly cut by the flush: never trusted
+            self._link.flush_input()
+            self._read_line(deadline)  # possibly cut by the flush: never trusted
         else:
-            self._send(port, "Q")
+            self._send("Q")
         while True:
-            frame = self._parse(self._read_line(port, deadline))
+            frame = self._parse(self._read_line(deadline))
             if isinstance(frame, ErrorReply):
                 if self.config.mode == "request":
                     raise CommandRejected(self.name, "Q", frame.code, frame.reason)
@@ -242,7 +159,7 @@ class AandDScale:
             except FrameError:
                 heard = True
                 continue
-            except _NoLine:
+            except NoLine:
                 if heard:
                     break
                 raise
@@ -257,21 +174,20 @@ class AandDScale:
     # -- control commands --------------------------------------------------------
 
     def _control(self, cmd: str) -> None:
-        port = self._require_open()
         deadline = time.monotonic() + self.config.timeout_s
-        self._send(port, cmd)
+        self._send(cmd)
         if self.config.acknowledge:
-            self._await_acks(port, cmd, deadline)
+            self._await_acks(cmd, deadline)
         else:
             self._await_zero_display(cmd, deadline)
 
-    def _await_acks(self, port: serial.Serial, cmd: str, deadline: float) -> None:
+    def _await_acks(self, cmd: str, deadline: float) -> None:
         acks = 0
         heard = False
         while acks < _ACKS_PER_CONTROL:
             try:
-                line = self._read_line(port, deadline)
-            except _NoLine:
+                line = self._read_line(deadline)
+            except NoLine:
                 if acks:
                     detail = f"acknowledged but not completed within {self.config.timeout_s} s"
                     raise CommandRejected(self.name, cmd, "AK", detail) from None
@@ -301,7 +217,7 @@ class AandDScale:
             except FrameError:
                 heard = True
                 continue
-            except _NoLine:
+            except NoLine:
                 if heard:
                     break
                 raise
@@ -315,7 +231,7 @@ class AandDScale:
         )
         raise CommandRejected(self.name, cmd, "not zero", detail)
 
-    # -- serial plumbing -------------------------------------------------------------
+    # -- plumbing ---------------------------------------------------------------------
 
     def _pause(self, deadline: float) -> None:
         if self.config.mode == "request":
@@ -328,39 +244,12 @@ class AandDScale:
             self.stats.bad += 1
             raise
 
-    def _flush(self, port: serial.Serial) -> None:
-        try:
-            port.reset_input_buffer()
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{self.name}: cannot flush input: {exc}") from exc
-
-    def _send(self, port: serial.Serial, cmd: str) -> None:
-        frame = encode_command(cmd)
+    def _send(self, cmd: str) -> None:
         # Flushed first, so a late answer to an earlier command or the rest
         # of a noise burst is never taken for the answer to this one.
-        self._flush(port)
-        try:
-            port.write(frame)
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{self.name}: cannot send {cmd!r}: {exc}") from exc
+        self._link.flush_input()
+        self._link.write(encode_command(cmd), what=repr(cmd))
 
-    def _read_line(self, port: serial.Serial, deadline: float) -> bytes:
-        buf = bytearray()
-        while True:
-            if time.monotonic() >= deadline:
-                self.stats.timeouts += 1
-                raise _NoLine(f"{self.name}: no frame within {self.config.timeout_s} s")
-            try:
-                buf += port.read_until(TERMINATOR, MAX_FRAME_BYTES + 1 - len(buf))
-            except _PORT_ERRORS as exc:
-                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
-            if buf.endswith(TERMINATOR):
-                return bytes(buf)
-            if len(buf) > MAX_FRAME_BYTES:
-                self.stats.bad += 1
-                raise FrameError(f"{self.name}: no line end within {MAX_FRAME_BYTES} bytes")
-
-    def _require_open(self) -> serial.Serial:
-        if self._serial is None:
-            raise DeviceUnavailable(f"{self.name}: not open")
-        return self._serial
+    def _read_line(self, deadline: float) -> bytes:
+        silence = f"no frame within {self.config.timeout_s} s"
+        return self._link.read_line(deadline, MAX_FRAME_BYTES, end=TERMINATOR, silence=silence)

@@ -10,17 +10,14 @@ a lost frame would otherwise look like tags leaving the shelf.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Literal, Self
 
-import serial
 from pydantic import Field, model_validator
 
-from edge_agent.drivers.base import TagRead
+from edge_agent.drivers.base import FrameStats, TagRead
 from edge_agent.drivers.chafon.protocol import (
     BROADCAST,
     INVENTORY_DATA_STATUSES,
@@ -36,21 +33,12 @@ from edge_agent.drivers.chafon.protocol import (
     parse_response,
     status_reason,
 )
+from edge_agent.drivers.serial_port import SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
 from edge_agent.errors import CommandRejected, DeviceUnavailable, FrameError
 
-_PORT_ERRORS: tuple[type[Exception], ...]
-try:
-    import termios
-
-    # pyserial lets termios.error (not an OSError) escape from tcflush when
-    # the device vanished under an open port.
-    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-except ImportError:  # pragma: no cover - Windows has no termios
-    _PORT_ERRORS = (serial.SerialException, OSError)
-
-#: How long one blocking read may wait before the deadline is checked again.
-_READ_SLICE_S = 0.05
+#: Bytes taken per read at most; frames are 256 bytes at most.
+_READ_CHUNK = 1024
 #: Silence after which held-back bytes cannot be the rest of a frame: at
 #: 57600 baud a whole 256-byte frame takes 45 ms.
 _QUIET_S = 0.1
@@ -95,17 +83,18 @@ class ChafonConfig(SerialSettings):
 
 
 @dataclass(slots=True)
-class ReaderStats:
-    """Counters of one reader's inventory rounds and responses."""
+class ReaderStats(FrameStats):
+    """Counters of one reader's responses and inventory rounds: `ok` good
+    responses to the command sent, `bad` FrameErrors raised, `stale` good
+    frames answering another command (skipped), `timeouts` commands with no
+    response within `timeout_s`."""
 
     rounds: int = 0  # inventory rounds answered (with or without tags)
     partial_rounds: int = 0  # rounds the reader cut short (0x02 scan time, 0x04 buffer full)
     corrupt_rounds: int = 0  # rounds dropped for noise or a bad frame (FrameError raised)
-    stale: int = 0  # good frames answering another command, skipped
-    timeouts: int = 0  # commands with no response within timeout_s
 
 
-class ChafonReader:
+class ChafonReader(SerialDriver):
     """A Chafon CF-RU5102 (UHFReader18 protocol) UHF reader on a serial port.
 
     Implements `edge_agent.drivers.base.TagDriver`. Not thread-safe: one
@@ -118,18 +107,13 @@ class ChafonReader:
         self.stats = ReaderStats()
         self.splitter = FrameSplitter()
         self._frames: deque[bytes] = deque()
-        self._serial: serial.Serial | None = None
+        self._link = SerialLink(config, timeout_s=config.timeout_s)
         self._last_rx = 0.0
 
     @property
     def frame_stats(self) -> SplitterStats:
         """Frame counters: good frames, bad CRCs, garbage bytes."""
         return self.splitter.stats
-
-    @property
-    def is_open(self) -> bool:
-        """True between a successful `open()` and `close()`."""
-        return self._serial is not None
 
     def open(self) -> None:
         """Open the port and apply `scan_time_ds` / `power_dbm` when configured.
@@ -138,22 +122,10 @@ class ChafonReader:
         does not answer, `CommandRejected` when it refuses a setting (the port
         is closed again in both cases). Opening an open reader does nothing.
         """
-        if self._serial is not None:
+        if self.is_open:
             return
+        super().open()
         cfg = self.config
-        try:
-            self._serial = serial.Serial(
-                port=cfg.port,
-                baudrate=cfg.baudrate,
-                bytesize=cfg.bytesize,
-                parity=cfg.parity,
-                stopbits=cfg.stopbits,
-                timeout=min(_READ_SLICE_S, cfg.timeout_s),
-                write_timeout=cfg.timeout_s,
-                exclusive=True,  # two pollers would steal each other's responses
-            )
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
         try:
             if cfg.scan_time_ds is not None:
                 self.set_scan_time(cfg.scan_time_ds)
@@ -162,26 +134,6 @@ class ChafonReader:
         except BaseException:
             self.close()
             raise
-
-    def close(self) -> None:
-        """Close the port; safe to call twice."""
-        port, self._serial = self._serial, None
-        if port is not None:
-            # A device that is gone already is closed enough.
-            with contextlib.suppress(*_PORT_ERRORS):
-                port.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- commands ------------------------------------------------------------
 
@@ -211,16 +163,14 @@ class ChafonReader:
             try:
                 epcs.update(dict.fromkeys(parse_inventory(reply.data)))
             except FrameError as exc:
-                self.stats.corrupt_rounds += 1
-                raise FrameError(f"{self.name}: bad inventory data: {exc}") from exc
+                raise self._spoilt(cmd, f"bad inventory data: {exc}") from exc
             if reply.status == Status.MORE_FRAMES:
                 continue
             if reply.status in (Status.INVENTORY_TIMEOUT, Status.BUFFER_FULL):
                 self.stats.partial_rounds += 1
             break
         if self._noise() != noise_before:
-            self.stats.corrupt_rounds += 1
-            raise FrameError(f"{self.name}: noise on the line during an inventory round")
+            raise self._spoilt(cmd, "noise on the line during an inventory round")
         self.stats.rounds += 1
         return [TagRead(tag_id=epc.hex().upper()) for epc in epcs]
 
@@ -266,13 +216,8 @@ class ChafonReader:
 
     def _send(self, cmd: int, data: bytes = b"") -> float:
         """Flush stale input, send one command; return its response deadline."""
-        port = self._require_open()
-        frame = encode_command(self.config.address, cmd, data)
-        try:
-            port.reset_input_buffer()
-            port.write(frame)
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{self.name}: cannot send {_name(cmd)}: {exc}") from exc
+        self._link.flush_input()
+        self._link.write(encode_command(self.config.address, cmd, data), what=_name(cmd))
         self.splitter.reset()
         self._frames.clear()
         self._last_rx = time.monotonic()
@@ -280,25 +225,20 @@ class ChafonReader:
 
     def _receive(self, cmd: int, deadline: float) -> Response | None:
         """The next good frame answering `cmd`, or None at the deadline."""
-        port = self._require_open()
         address = self.config.address
-        # Bounded: each pass consumes a queued frame or blocks at most
-        # _READ_SLICE_S, and the deadline ends it.
+        # Bounded: each pass consumes a queued frame or blocks one read slice
+        # at most, and the deadline ends it.
         while True:
             while self._frames:
                 reply = parse_response(self._frames.popleft())  # the splitter checked it
                 if reply.command != cmd or address not in (BROADCAST, reply.address):
                     self.stats.stale += 1
                     continue
+                self.stats.ok += 1
                 return reply
             if time.monotonic() >= deadline:
                 return None
-            try:
-                data = port.read(1)
-                if data and port.in_waiting:
-                    data += port.read(port.in_waiting)
-            except _PORT_ERRORS as exc:
-                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
+            data = self._link.read(_READ_CHUNK, deadline)
             now = time.monotonic()
             if data:
                 self._last_rx = now
@@ -317,26 +257,23 @@ class ChafonReader:
         if self.splitter.pending:
             self.splitter.flush()  # count what was held back as the garbage it is
         if self._noise() != noise_before:
-            if cmd == Command.INVENTORY:
-                self.stats.corrupt_rounds += 1
-            return FrameError(
-                f"{self.name}: only noise or corrupt frames for {_name(cmd)} {within}"
-            )
+            return self._spoilt(cmd, f"only noise or corrupt frames for {_name(cmd)} {within}")
         if partial:
-            self.stats.corrupt_rounds += 1
-            return FrameError(f"{self.name}: {_name(cmd)} answer ended without its last frame")
+            return self._spoilt(cmd, f"{_name(cmd)} answer ended without its last frame")
         self.stats.timeouts += 1
         return DeviceUnavailable(f"{self.name}: no reply to {_name(cmd)} {within}")
+
+    def _spoilt(self, cmd: int, text: str) -> FrameError:
+        """Count a spoilt answer (a corrupt round for an inventory) and describe it."""
+        self.stats.bad += 1
+        if cmd == Command.INVENTORY:
+            self.stats.corrupt_rounds += 1
+        return FrameError(f"{self.name}: {text}")
 
     def _rejected(self, cmd: int, reply: Response) -> CommandRejected:
         return CommandRejected(
             self.name, _name(cmd), f"0x{reply.status:02X}", status_reason(reply.status)
         )
-
-    def _require_open(self) -> serial.Serial:
-        if self._serial is None:
-            raise DeviceUnavailable(f"{self.name}: not open")
-        return self._serial
 
 
 def _name(cmd: int) -> str:

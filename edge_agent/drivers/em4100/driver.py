@@ -9,34 +9,19 @@ reported again every `debounce_s` and the agent can tell it is still there.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
-import serial
 from pydantic import Field
 
 from edge_agent.drivers.base import TagRead
 from edge_agent.drivers.em4100.protocol import DecoderStats, Em4100Decoder
+from edge_agent.drivers.serial_port import SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
-from edge_agent.errors import DeviceUnavailable
 
-_PORT_ERRORS: tuple[type[Exception], ...]
-try:
-    import termios
-
-    # pyserial lets termios.error (not an OSError) escape from tcflush when
-    # the device vanished under an open port.
-    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-except ImportError:  # pragma: no cover - Windows has no termios
-    _PORT_ERRORS = (serial.SerialException, OSError)
-
-#: Longest single blocking read; bounds how far a read may overshoot its window.
-_READ_SLICE_S = 0.05
-#: Bytes asked for per read; a 9600-baud reader sends under 1 kB per second.
+#: Bytes taken per read at most; a 9600-baud reader sends under 1 kB per second.
 _READ_CHUNK = 256
 
 log = logging.getLogger(__name__)
@@ -61,7 +46,7 @@ class Em4100Config(SerialSettings):
     )
 
 
-class Em4100Reader:
+class Em4100Reader(SerialDriver):
     """An RDM6300-class 125 kHz reader of EM4100 tags on a serial port.
 
     Implements `edge_agent.drivers.base.TagDriver`. Not thread-safe: one poller
@@ -77,17 +62,13 @@ class Em4100Reader:
         self.suppressed = 0  # sightings not reported because of the debounce
         self._clock = clock
         self._last_reported: dict[str, float] = {}
-        self._serial: serial.Serial | None = None
+        # The reader only transmits: its listening window bounds one blocking read.
+        self._link = SerialLink(config, timeout_s=config.read_window_s)
 
     @property
     def stats(self) -> DecoderStats:
         """Frame counters (good, bad checksum, truncated, malformed, garbage bytes)."""
         return self.decoder.stats
-
-    @property
-    def is_open(self) -> bool:
-        """True between a successful `open()` and `close()`."""
-        return self._serial is not None
 
     def open(self) -> None:
         """Open the port and drop whatever the reader sent before.
@@ -95,44 +76,9 @@ class Em4100Reader:
         Raises `DeviceUnavailable` when the port cannot be opened. Opening an
         open reader does nothing.
         """
-        if self._serial is not None:
-            return
-        cfg = self.config
-        try:
-            port = serial.Serial(
-                port=cfg.port,
-                baudrate=cfg.baudrate,
-                bytesize=cfg.bytesize,
-                parity=cfg.parity,
-                stopbits=cfg.stopbits,
-                timeout=min(_READ_SLICE_S, cfg.read_window_s),
-                exclusive=True,  # two agents on one reader would each see half the frames
-            )
-            port.reset_input_buffer()
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
-        self.decoder.reset()
-        self._serial = port
-
-    def close(self) -> None:
-        """Close the port; safe to call twice."""
-        port, self._serial = self._serial, None
-        if port is not None:
-            # A device that is gone already is closed enough.
-            with contextlib.suppress(*_PORT_ERRORS):
-                port.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        if not self.is_open:
+            super().open()
+            self.decoder.reset()
 
     def read_tags(self) -> list[TagRead]:
         """Listen for `read_window_s`; return each tag seen and not debounced, once.
@@ -142,16 +88,12 @@ class Em4100Reader:
         are counted in `stats` and never returned. Raises `DeviceUnavailable`
         when the port fails (e.g. the USB adapter was unplugged).
         """
-        port = self._require_open()
         seen: list[str] = []
         deadline = time.monotonic() + self.config.read_window_s
-        # Bounded: each pass blocks at most _READ_SLICE_S, and the loop ends at
-        # the deadline whatever arrives.
+        # Bounded: each pass blocks one read slice at most, and the loop ends
+        # at the deadline whatever arrives.
         while time.monotonic() < deadline:
-            try:
-                data = port.read(_READ_CHUNK)
-            except _PORT_ERRORS as exc:
-                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
+            data = self._link.read(_READ_CHUNK, deadline)
             if not data:
                 continue
             tags, errors = self.decoder.feed(data)
@@ -178,8 +120,3 @@ class Em4100Reader:
             self._last_reported[tag] = now
             fresh.append(tag)
         return fresh
-
-    def _require_open(self) -> serial.Serial:
-        if self._serial is None:
-            raise DeviceUnavailable(f"{self.name}: not open")
-        return self._serial

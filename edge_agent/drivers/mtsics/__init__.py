@@ -3,7 +3,8 @@
 `protocol` is the pure parser; `driver` adapts it to pyserial. See README.md.
 """
 
-from edge_agent.drivers.mtsics.driver import FrameStats, MtSicsConfig, MtSicsScale
+from edge_agent.drivers.base import FrameStats
+from edge_agent.drivers.mtsics.driver import MtSicsConfig, MtSicsScale
 from edge_agent.drivers.mtsics.protocol import (
     UNIT_GRAMS,
     DataResponse,

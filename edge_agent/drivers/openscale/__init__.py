@@ -4,7 +4,7 @@
 """
 
 from edge_agent.drivers.openscale.driver import (
-    FrameStats,
+    BoardStats,
     OpenScale,
     OpenScaleConfig,
     StabilityWindow,
@@ -21,7 +21,7 @@ from edge_agent.drivers.openscale.protocol import (
 __all__ = [
     "UNIT_GRAMS",
     "BannerLine",
-    "FrameStats",
+    "BoardStats",
     "Line",
     "NoNumber",
     "OpenScale",

@@ -14,48 +14,34 @@ a timeout, out of range) starts the window again.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
-import serial
 from pydantic import Field
 
-from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.base import FrameStats, WeightSample
 from edge_agent.drivers.openscale.protocol import (
     MAX_LINE_BYTES,
     BannerLine,
     NoNumber,
     parse_line,
 )
+from edge_agent.drivers.serial_port import SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
 from edge_agent.errors import (
     CommandRejected,
-    DeviceUnavailable,
+    DeviceFault,
     DriverError,
     FrameError,
     WeightOutOfRange,
 )
 
-_PORT_ERRORS: tuple[type[Exception], ...]
-try:
-    import termios
-
-    # pyserial lets termios.error (not an OSError) escape from tcflush when
-    # the device vanished under an open port.
-    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-except ImportError:  # pragma: no cover - Windows has no termios
-    _PORT_ERRORS = (serial.SerialException, OSError)
-
-#: How long one blocking read may wait before the deadline is checked again.
-_READ_SLICE_S = 0.05
-_LINE_END = b"\n"
 #: Slack for float rounding when comparing a spread with the tolerance
 #: (lbs readings converted to grams are not exact).
 _EPSILON_G = 1e-9
+_NO_NUMBER = "not calibrated (calibration factor 0?) or the load cell is out of range"
 _NOT_REMOTE = (
     "not supported remotely: the board tares only from its interactive menu, which "
     "stops the readings; set tare_g in the agent config instead"
@@ -101,13 +87,11 @@ class OpenScaleConfig(SerialSettings):
 
 
 @dataclass(slots=True)
-class FrameStats:
-    """Counters of one board's traffic since it was created."""
+class BoardStats(FrameStats):
+    """Counters of one board's traffic since it was created (`stale` stays 0:
+    the board only streams, so nothing answers something else)."""
 
-    ok: int = 0  # reports that parsed
-    bad: int = 0  # garbage lines (FrameError raised)
     banner: int = 0  # start-up lines skipped
-    timeouts: int = 0  # reads with no complete report within timeout_s
 
 
 class StabilityWindow:
@@ -133,7 +117,7 @@ class StabilityWindow:
         return len(self._grams)
 
 
-class OpenScale:
+class OpenScale(SerialDriver):
     """A SparkFun OpenScale board on a serial port.
 
     Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
@@ -143,62 +127,29 @@ class OpenScale:
     def __init__(self, config: OpenScaleConfig) -> None:
         self.config = config
         self.name = config.port
-        self.stats = FrameStats()
+        self.stats = BoardStats()
         self.window = StabilityWindow(config.stable_window, config.stable_tolerance_g)
-        self._serial: serial.Serial | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """True between a successful `open()` and `close()`."""
-        return self._serial is not None
+        self._link = SerialLink(config, timeout_s=config.timeout_s, stats=self.stats)
 
     def open(self) -> None:
-        """Open the port. Raises `DeviceUnavailable`; opening an open board does nothing."""
-        if self._serial is not None:
-            return
-        cfg = self.config
-        try:
-            port = serial.Serial(
-                port=cfg.port,
-                baudrate=cfg.baudrate,
-                bytesize=cfg.bytesize,
-                parity=cfg.parity,
-                stopbits=cfg.stopbits,
-                timeout=min(_READ_SLICE_S, cfg.timeout_s),
-                write_timeout=cfg.timeout_s,
-                exclusive=True,  # two readers would each see half the reports
-            )
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
-        self._serial = port
-        self.window.clear()
+        """Open the port and start a new stability window.
+
+        Raises `DeviceUnavailable`; opening an open board does nothing.
+        """
+        if not self.is_open:
+            super().open()
+            self.window.clear()
 
     def close(self) -> None:
         """Close the port; safe to call twice."""
-        port, self._serial = self._serial, None
         self.window.clear()
-        if port is not None:
-            # A device that is gone already is closed enough.
-            with contextlib.suppress(*_PORT_ERRORS):
-                port.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().close()
 
     def read_weight(self) -> WeightSample:
         """Return the next complete report's weight, stable when the window agrees.
 
         Raises `FrameError` on a garbage line (counted; the next call works),
-        `WeightOutOfRange` beyond `capacity_g`/`underload_g`, `DriverError`
+        `WeightOutOfRange` beyond `capacity_g`/`underload_g`, `DeviceFault`
         on `nan`/`inf`/`ovf` (board not calibrated) and `DeviceUnavailable`
         when the port fails or no report arrives within `timeout_s`.
         """
@@ -223,17 +174,13 @@ class OpenScale:
         raise CommandRejected(self.name, "zero", "unsupported", _NOT_REMOTE)
 
     def _next_grams(self) -> float:
-        port = self._require_open()
-        try:
-            port.reset_input_buffer()
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{self.name}: cannot flush input: {exc}") from exc
+        self._link.flush_input()
         deadline = time.monotonic() + self.config.timeout_s
-        self._read_line(port, deadline)  # maybe the tail of a report cut by the flush
+        self._read_line(deadline)  # maybe the tail of a report cut by the flush
         # Bounded: every pass returns, raises, or consumes a whole line before
         # the deadline.
         while True:
-            line = self._read_line(port, deadline)
+            line = self._read_line(deadline)
             try:
                 parsed = parse_line(line)
             except FrameError:
@@ -245,10 +192,7 @@ class OpenScale:
                 continue
             self.stats.ok += 1
             if isinstance(parsed, NoNumber):
-                raise DriverError(
-                    f"{self.name}: board reports weight {parsed.text!r}: not calibrated "
-                    "(calibration factor 0?) or the load cell is out of range"
-                )
+                raise DeviceFault(self.name, f"weight {parsed.text!r}", _NO_NUMBER, device="board")
             return self._in_range(parsed.grams)
 
     def _in_range(self, grams: float) -> float:
@@ -259,25 +203,6 @@ class OpenScale:
             raise WeightOutOfRange(self.name, "underload")
         return grams
 
-    def _read_line(self, port: serial.Serial, deadline: float) -> bytes:
-        buf = bytearray()
-        while True:
-            if time.monotonic() >= deadline:
-                self.stats.timeouts += 1
-                raise DeviceUnavailable(
-                    f"{self.name}: no complete report within {self.config.timeout_s} s"
-                )
-            try:
-                buf += port.read_until(_LINE_END, MAX_LINE_BYTES + 1 - len(buf))
-            except _PORT_ERRORS as exc:
-                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
-            if buf.endswith(_LINE_END):
-                return bytes(buf)
-            if len(buf) > MAX_LINE_BYTES:
-                self.stats.bad += 1
-                raise FrameError(f"{self.name}: no line end within {MAX_LINE_BYTES} bytes")
-
-    def _require_open(self) -> serial.Serial:
-        if self._serial is None:
-            raise DeviceUnavailable(f"{self.name}: not open")
-        return self._serial
+    def _read_line(self, deadline: float) -> bytes:
+        silence = f"no complete report within {self.config.timeout_s} s"
+        return self._link.read_line(deadline, MAX_LINE_BYTES, silence=silence)

@@ -3,7 +3,8 @@
 `protocol` is the pure parser; `driver` adapts it to pyserial. See README.md.
 """
 
-from edge_agent.drivers.sartorius.driver import FrameStats, SartoriusConfig, SartoriusScale
+from edge_agent.drivers.base import FrameStats
+from edge_agent.drivers.sartorius.driver import SartoriusConfig, SartoriusScale
 from edge_agent.drivers.sartorius.protocol import (
     UNIT_GRAMS,
     Command,

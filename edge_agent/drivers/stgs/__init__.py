@@ -3,7 +3,12 @@
 `protocol` is the pure parser; `driver` adapts it to pyserial. See README.md.
 """
 
-from edge_agent.drivers.stgs.driver import FrameStats, IndicatorFault, StGsConfig, StGsIndicator
+from edge_agent.drivers.stgs.driver import (
+    IndicatorFault,
+    IndicatorStats,
+    StGsConfig,
+    StGsIndicator,
+)
 from edge_agent.drivers.stgs.protocol import (
     ERROR_REASONS,
     UNIT_GRAMS,
@@ -23,8 +28,8 @@ __all__ = [
     "UNIT_GRAMS",
     "CommandReply",
     "Frame",
-    "FrameStats",
     "IndicatorFault",
+    "IndicatorStats",
     "Kind",
     "RawFrame",
     "StGsConfig",

@@ -11,16 +11,14 @@ in front (`01READ`), and frames and replies from other addresses are skipped.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
-import serial
 from pydantic import Field
 
-from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.base import FrameStats, WeightSample
+from edge_agent.drivers.serial_port import NoLine, SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
 from edge_agent.drivers.stgs.protocol import (
     ADDRESS_PATTERN,
@@ -35,26 +33,8 @@ from edge_agent.drivers.stgs.protocol import (
     encode_command,
     parse_frame,
 )
-from edge_agent.errors import (
-    CommandRejected,
-    DeviceUnavailable,
-    DriverError,
-    FrameError,
-    WeightOutOfRange,
-)
+from edge_agent.errors import CommandRejected, DeviceFault, FrameError, WeightOutOfRange
 
-_PORT_ERRORS: tuple[type[Exception], ...]
-try:
-    import termios
-
-    # pyserial lets termios.error (not an OSError) escape from tcflush when
-    # the device vanished under an open port.
-    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-except ImportError:  # pragma: no cover - Windows has no termios
-    _PORT_ERRORS = (serial.SerialException, OSError)
-
-#: How long one blocking read may wait before the deadline is checked again.
-_READ_SLICE_S = 0.05
 #: Pause between `READ` polls while waiting for a stable weight.
 _POLL_GAP_S = 0.05
 
@@ -77,34 +57,25 @@ class StGsConfig(SerialSettings):
     timeout_s: float = Field(default=1.0, gt=0, allow_inf_nan=False)
 
 
-class IndicatorFault(DriverError):
+class IndicatorFault(DeviceFault):
     """The indicator answers but shows no weight: not level (`TL`) or a raw
     display mode (`VL` microvolts, `RZ` converter points). A person must fix
     it; retrying the connection will not help."""
 
     def __init__(self, port: str, code: str, reason: str) -> None:
-        super().__init__(f"{port}: indicator reports {code}: {reason}")
-        self.port = port
-        self.code = code
-        self.reason = reason
+        super().__init__(port, code, reason, device="indicator")
 
 
 @dataclass(slots=True)
-class FrameStats:
-    """Counters of one indicator's traffic since it was created."""
+class IndicatorStats(FrameStats):
+    """Counters of one indicator's traffic since it was created: `ok` weight
+    strings, `bad` garbage lines, `stale` replies (OK/ERR) skipped while
+    reading weights and vice versa, `timeouts` waits with nothing from us."""
 
-    ok: int = 0  # weight strings from this indicator that parsed
-    bad: int = 0  # garbage lines (FrameError)
-    stale: int = 0  # replies (OK/ERR) skipped while reading weights, and vice versa
     foreign: int = 0  # frames and replies from other RS-485 addresses, skipped
-    timeouts: int = 0  # waits that reached the deadline without a line from us
 
 
-class _NoLine(DeviceUnavailable):
-    """Nothing from this indicator before the deadline (the port itself works)."""
-
-
-class StGsIndicator:
+class StGsIndicator(SerialDriver):
     """An ST,GS weight indicator on a serial port (RS-232 or RS-485).
 
     Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
@@ -114,54 +85,10 @@ class StGsIndicator:
     def __init__(self, config: StGsConfig) -> None:
         self.config = config
         self.name = config.port if config.address is None else f"{config.port}#{config.address}"
-        self.stats = FrameStats()
-        self._serial: serial.Serial | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """True between a successful `open()` and `close()`."""
-        return self._serial is not None
-
-    def open(self) -> None:
-        """Open the port. Raises `DeviceUnavailable`; opening twice does nothing."""
-        if self._serial is not None:
-            return
-        cfg = self.config
-        try:
-            self._serial = serial.Serial(
-                port=cfg.port,
-                baudrate=cfg.baudrate,
-                bytesize=cfg.bytesize,
-                parity=cfg.parity,
-                stopbits=cfg.stopbits,
-                timeout=min(_READ_SLICE_S, cfg.timeout_s),
-                write_timeout=cfg.timeout_s,
-                # Two pollers on one port would steal each other's frames, on
-                # a bus too: several indicators on one port need one owner.
-                exclusive=True,
-            )
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{cfg.port}: cannot open: {exc}") from exc
-
-    def close(self) -> None:
-        """Close the port; safe to call twice."""
-        port, self._serial = self._serial, None
-        if port is not None:
-            # A device that is gone already is closed enough.
-            with contextlib.suppress(*_PORT_ERRORS):
-                port.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self.stats = IndicatorStats()
+        self._link = SerialLink(
+            config, timeout_s=config.timeout_s, name=self.name, stats=self.stats
+        )
 
     # -- WeightDriver ----------------------------------------------------------
 
@@ -194,14 +121,13 @@ class StGsIndicator:
     # -- reading ---------------------------------------------------------------
 
     def _weighing_frame(self, deadline: float) -> WeighingFrame:
-        port = self._require_open()
         if self.config.mode == "stream":
-            self._flush(port)
-            self._read_line(port, deadline)  # possibly cut by the flush: never trusted
+            self._link.flush_input()
+            self._read_line(deadline)  # possibly cut by the flush: never trusted
         else:
-            self._send(port, "READ")
+            self._send("READ")
         while True:
-            frame = self._ours(self._read_line(port, deadline))
+            frame = self._ours(self._read_line(deadline))
             if frame is None:
                 continue
             if isinstance(frame, CommandReply):
@@ -232,7 +158,7 @@ class StGsIndicator:
                 sample = self._sample(self._weighing_frame(deadline))
             except FrameError:
                 continue
-            except _NoLine:
+            except NoLine:
                 if heard:
                     break
                 raise
@@ -249,14 +175,13 @@ class StGsIndicator:
 
     def _command(self, cmd: str) -> None:
         """Send a command and wait for this indicator's `OK` or `ERRnn`."""
-        port = self._require_open()
         deadline = time.monotonic() + self.config.timeout_s
-        self._send(port, cmd)
+        self._send(cmd)
         heard = False
         while True:
             try:
-                line = self._read_line(port, deadline)
-            except _NoLine:
+                line = self._read_line(deadline)
+            except NoLine:
                 if not heard:
                     raise
                 detail = (
@@ -277,7 +202,7 @@ class StGsIndicator:
                 raise CommandRejected(self.name, cmd, frame.code, frame.reason)
             self.stats.stale += 1  # stream frames keep coming meanwhile
 
-    # -- serial plumbing ---------------------------------------------------------
+    # -- plumbing ----------------------------------------------------------------
 
     def _ours(self, line: bytes) -> Frame | None:
         """Parse a line; None (counted) when it comes from another address."""
@@ -291,46 +216,20 @@ class StGsIndicator:
             return None
         return frame
 
-    def _flush(self, port: serial.Serial) -> None:
-        try:
-            port.reset_input_buffer()
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{self.name}: cannot flush input: {exc}") from exc
-
-    def _send(self, port: serial.Serial, cmd: str) -> None:
-        frame = encode_command(cmd, self.config.address)
+    def _send(self, cmd: str) -> None:
         # Flushed first, so a late answer to an earlier command or the rest
         # of a noise burst is never taken for the answer to this one.
-        self._flush(port)
-        try:
-            port.write(frame)
-        except _PORT_ERRORS as exc:
-            raise DeviceUnavailable(f"{self.name}: cannot send {cmd!r}: {exc}") from exc
+        self._link.flush_input()
+        self._link.write(encode_command(cmd, self.config.address), what=repr(cmd))
 
-    def _read_line(self, port: serial.Serial, deadline: float) -> bytes:
-        buf = bytearray()
-        while True:
-            if time.monotonic() >= deadline:
-                self.stats.timeouts += 1
-                raise _NoLine(self._silence())
-            try:
-                buf += port.read_until(TERMINATOR, MAX_FRAME_BYTES + 1 - len(buf))
-            except _PORT_ERRORS as exc:
-                raise DeviceUnavailable(f"{self.name}: read failed: {exc}") from exc
-            if buf.endswith(TERMINATOR):
-                return bytes(buf)
-            if len(buf) > MAX_FRAME_BYTES:
-                self.stats.bad += 1
-                raise FrameError(f"{self.name}: no line end within {MAX_FRAME_BYTES} bytes")
+    def _read_line(self, deadline: float) -> bytes:
+        return self._link.read_line(
+            deadline, MAX_FRAME_BYTES, end=TERMINATOR, silence=self._silence()
+        )
 
     def _silence(self) -> str:
         source = "" if self.config.address is None else f" from address {self.config.address}"
-        text = f"{self.name}: nothing{source} within {self.config.timeout_s} s"
+        text = f"nothing{source} within {self.config.timeout_s} s"
         if self.stats.foreign:
             text += f" ({self.stats.foreign} frames from other addresses skipped so far)"
         return text
-
-    def _require_open(self) -> serial.Serial:
-        if self._serial is None:
-            raise DeviceUnavailable(f"{self.name}: not open")
-        return self._serial
