@@ -110,6 +110,9 @@ class Collector:
         self._connected = threading.Event()
         self._current = 0
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
+        self._evaluator = threading.Thread(
+            target=self.replenisher.run, args=(self._stop,), name="replenisher", daemon=True
+        )
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=config.mqtt.client_id,
@@ -165,6 +168,7 @@ class Collector:
         )
         self._client.loop_start()
         self._worker.start()
+        self._evaluator.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
         return self._connected.wait(timeout_s)
@@ -172,8 +176,9 @@ class Collector:
     def stop(self) -> None:
         """Stop reading; unacknowledged messages stay with the broker."""
         self._stop.set()
-        if self._worker.is_alive():
-            self._worker.join(timeout=30)
+        for thread in (self._worker, self._evaluator):
+            if thread.is_alive():
+                thread.join(timeout=30)
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -220,7 +225,7 @@ class Collector:
             return  # stopping: leave everything unacknowledged for redelivery
         for msg in msgs:
             self._client.ack(msg.mid, msg.qos)
-        self.replenisher.evaluate({(b.site, r.sku) for _, b in accepted for r in b.readings})
+        self.replenisher.touch({(b.site, r.sku) for _, b in accepted for r in b.readings})
 
     def _write(
         self,

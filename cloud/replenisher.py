@@ -4,11 +4,13 @@ raise orders and publish alerts. All shared state lives in the stores."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cloud.config import ReplenishmentConfig
+from cloud.errors import StoreError
 from cloud.orders import Order, OrderBook, OrderStatus
 from cloud.policy import propose
 from cloud.projector import Projection, project
@@ -52,6 +54,36 @@ class Replenisher:
         # The latest projection per (site, SKU): a view for display, rebuilt
         # from the stores on every evaluation, never the record of anything.
         self.projections: dict[tuple[str, str], Projection] = {}
+        self._touched: set[tuple[str, str]] = set()
+        self._wake = threading.Condition()
+
+    def touch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Mark (site, SKU)s as having new levels; `run` evaluates them soon.
+
+        Ingest never waits for evaluation, and touches that arrive while a
+        round runs are merged, so each key is evaluated at most once a round.
+        """
+        with self._wake:
+            self._touched.update(keys)
+            self._wake.notify()
+
+    def run(self, stop: threading.Event) -> None:
+        """Evaluate touched keys until `stop` is set."""
+        while not stop.is_set():
+            with self._wake:
+                if not self._touched:
+                    self._wake.wait(0.2)
+                keys, self._touched = self._touched, set()
+            if not keys:
+                continue
+            try:
+                self.evaluate(keys)
+            except StoreError as exc:
+                # The levels are stored; the next touch or retry re-evaluates.
+                log.warning("replenishment evaluation failed (%s); will retry", exc)
+                with self._wake:
+                    self._touched |= keys
+                stop.wait(1.0)
 
     def evaluate(self, keys: Iterable[tuple[str, str]]) -> None:
         now = self._clock.now()

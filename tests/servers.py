@@ -218,8 +218,10 @@ class MosquittoServer(ServerProcess):
 
     name = "mosquitto"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, extra_config: str = "") -> None:
+        """`extra_config`: more mosquitto.conf lines, e.g. queue and in-flight limits."""
         super().__init__(data_dir)
+        self.extra_config = extra_config
         self.binary = find_binary("mosquitto", "/usr/sbin/mosquitto")
         self.host = _HOST
         self.port = 0
@@ -244,7 +246,7 @@ class MosquittoServer(ServerProcess):
             "persistence true\n"
             f"persistence_location {self.data_dir}/\n"
             f"log_dest file {self.log_path}\n"
-            f"user {user}\n"
+            f"user {user}\n" + self.extra_config
         )
 
     def _command(self) -> list[str]:

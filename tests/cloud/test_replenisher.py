@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,5 +72,37 @@ def test_one_order_per_crossing_received_by_the_refill(tmp_path: Path) -> None:
     level(12, 20)  # falls again below the reorder point
     assert len(alerts) == 2
     assert [o.status for o in orders.orders()] == ["received", "proposed"]
+    store.close()
+    orders.close()
+
+
+def test_touched_keys_are_evaluated_in_the_background_and_coalesced(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "levels.db")
+    orders = OrderBook(f"sqlite:///{tmp_path / 'orders.db'}")
+    clock = FixedClock()
+    alerts: list[Alert] = []
+    rules = ReplenishmentConfig.model_validate(
+        {"window_days": 30, "default": {"min_history_days": 1}}
+    )
+    rep = Replenisher(rules, store=store, orders=orders, clock=clock, publish_alert=alerts.append)
+    for day in range(8):
+        store.write_levels(
+            [LevelPoint("s", "d", "A", "X", T0 + timedelta(days=day), 100 - 10 * day)]
+        )
+    clock.t = T0 + timedelta(days=7)
+    for _ in range(50):  # a burst of batches touching the same key
+        rep.touch([("s", "X")])
+    stop = threading.Event()
+    runner = threading.Thread(target=rep.run, args=(stop,))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not alerts and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        runner.join(10)
+    assert len(alerts) == 1
+    assert rep.stats.projections == 1, "fifty touches, one evaluation"
     store.close()
     orders.close()

@@ -176,3 +176,42 @@ def test_quote_string(raw: str, quoted: str) -> None:
 
 def test_quote_ident() -> None:
     assert quote_ident('we"ird\\db') == r'"we\"ird\\db"'
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        LevelPoint("s 1", "d,1", "A=1", 'q"x', datetime(2026, 1, 1, tzinfo=UTC), 3.0),
+        LevelPoint(
+            "s", "d", "A", "X", datetime(2026, 1, 1, tzinfo=UTC), 0.0, "rfid", 1.5, False, 7
+        ),
+        LevelPoint("ü", "d", "A", "X\\y", datetime(2026, 1, 1, 0, 0, 0, 999, tzinfo=UTC), 1e-9),
+    ],
+)
+def test_level_line_fast_path_equals_the_generic_line(point: LevelPoint) -> None:
+    generic = line(
+        "stock_level",
+        {
+            "site": point.site,
+            "device": point.device,
+            "location": point.location,
+            "sku": point.sku,
+            "source": point.source,
+        },
+        {
+            "quantity": float(point.quantity),
+            "raw_weight_g": point.raw_weight_g,
+            "stable": point.stable,
+            "seq": point.seq,
+        },
+        to_epoch_ms(point.time),
+    )
+    assert level_line(point) == generic
+
+
+def test_level_line_refuses_non_finite_values() -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        level_line(LevelPoint("s", "d", "A", "X", t, float("nan")))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        level_line(LevelPoint("s", "d", "A", "X", t, 1.0, raw_weight_g=float("inf")))

@@ -1,0 +1,223 @@
+"""Ingest throughput: MQTT -> collector -> InfluxDB, against the raw rates of its parts.
+
+    uv run python bench/ingest.py [--messages 20000] [--batch-messages 4000]
+
+In one run, on private Mosquitto and InfluxDB servers (tests/servers.py):
+
+1. raw broker: `mosquitto_pub -l` -> `mosquitto_sub` at QoS 1, messages/s;
+2. raw InfluxDB: pre-rendered line protocol, 5000 lines per gzip request, lines/s;
+3. the collector (`vmi cloud run` as its own process) at 1 reading per
+   message and at 50 per message: readings/s from the first publish until
+   every reading is counted in InfluxDB (messages published by mosquitto_pub,
+   so the publisher is not what is measured).
+
+Prints each figure and the ratios the issue asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cloud.timeseries.line_protocol import quote_string  # noqa: E402
+from tests.servers import InfluxServer, MosquittoServer  # noqa: E402
+from vmi.wire import Reading, ReadingsBatch, encode  # noqa: E402
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def messages(site: str, count: int, per_message: int) -> list[bytes]:
+    out = []
+    for m in range(count):
+        first = m * per_message
+        batch = ReadingsBatch(
+            site=site,
+            device="d1",
+            seq=m + 1,
+            sent_at=datetime.now(UTC),
+            readings=[
+                Reading(
+                    time=T0 + timedelta(milliseconds=i),
+                    location=f"L{i % 50}",
+                    sku=f"SKU{i % 20}",
+                    quantity=float(i % 1000),
+                    raw_weight_g=1234.5,
+                )
+                for i in range(first, first + per_message)
+            ],
+        )
+        out.append(encode(batch))
+    return out
+
+
+def raw_broker(broker: MosquittoServer, payloads: list[bytes]) -> float:
+    topic = "bench/raw"
+    sub = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(broker.port),
+            "-t",
+            topic,
+            "-q",
+            "1",
+            "-C",
+            str(len(payloads)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # subscribed
+    start = time.perf_counter()
+    subprocess.run(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-t", topic, "-q", "1", "-l"],
+        input=b"\n".join(payloads) + b"\n",
+        check=True,
+    )
+    sub.wait(300)
+    return len(payloads) / (time.perf_counter() - start)
+
+
+def influx_count(influx: InfluxServer, db: str, site: str) -> int:
+    r = httpx.get(
+        f"{influx.url}/query",
+        params={
+            "db": db,
+            # InfluxQL, not SQL; the value is quoted by quote_string.
+            "q": 'SELECT count("quantity") FROM stock_level WHERE site = ' + quote_string(site),  # noqa: S608
+        },
+        timeout=30,
+    )
+    series = r.json()["results"][0].get("series")
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def raw_influx(influx: InfluxServer, db: str, lines: int) -> float:
+    httpx.post(f"{influx.url}/query", params={"q": f'CREATE DATABASE "{db}"'}, timeout=30)
+    body = [
+        f"stock_level,device=d1,location=L{i % 50},site=raw,sku=SKU{i % 20},source=scale "
+        f"quantity={float(i % 1000)},raw_weight_g=1234.5,stable=true,seq={i}i "
+        f"{int(T0.timestamp() * 1000) + i}"
+        for i in range(lines)
+    ]
+    chunks = [gzip.compress("\n".join(body[i : i + 5000]).encode()) for i in range(0, lines, 5000)]
+    with httpx.Client(base_url=influx.url, timeout=60) as client:
+        start = time.perf_counter()
+        for chunk in chunks:
+            r = client.post(
+                "/write",
+                params={"db": db, "precision": "ms"},
+                content=chunk,
+                headers={"Content-Encoding": "gzip"},
+            )
+            r.raise_for_status()
+        return lines / (time.perf_counter() - start)
+
+
+def pipeline(
+    broker: MosquittoServer,
+    influx: InfluxServer,
+    tmp: Path,
+    site: str,
+    payloads: list[bytes],
+    per_message: int,
+) -> float:
+    db = f"bench_{site}"
+    config = tmp / f"{site}.toml"
+    config.write_text(
+        f'[mqtt]\nurl = "{broker.url}"\nclient_id = "bench-{site}"\n'
+        f'[store]\nurl = "{influx.url}/{db}"\n'
+        f'[orders]\nurl = "sqlite:///{tmp / (site + ".db")}"\n'
+    )
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "vmi.cli", "cloud", "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / f"{site}.log", "wb"),  # noqa: SIM115
+    )
+    try:
+        time.sleep(3)  # connected and subscribed
+        total = len(payloads) * per_message
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                "mosquitto_pub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(broker.port),
+                "-t",
+                f"vmi/v1/{site}/d1/readings",
+                "-q",
+                "1",
+                "-l",
+            ],
+            input=b"\n".join(payloads) + b"\n",
+            check=True,
+        )
+        deadline = start + 600
+        while influx_count(influx, db, site) < total and time.perf_counter() < deadline:
+            time.sleep(0.25)
+        elapsed = time.perf_counter() - start
+        got = influx_count(influx, db, site)
+        if got < total:
+            print(f"  only {got} of {total} readings arrived within 600 s")
+        return got / elapsed
+    finally:
+        collector.terminate()
+        collector.wait(30)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--messages", type=int, default=20_000, help="messages at 1 reading each")
+    p.add_argument("--batch-messages", type=int, default=4_000, help="messages at 50 readings")
+    p.add_argument("--inflight", type=int, default=1000, help="broker max_inflight_messages")
+    args = p.parse_args()
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+        f"broker max_inflight_messages {args.inflight}"
+    )
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        # Tuned as a collector's broker should be: no silent drops from a
+        # persistent session's queue, and a wide in-flight window.
+        tuning = f"max_queued_messages 0\nmax_inflight_messages {args.inflight}\n"
+        with (
+            MosquittoServer(tmp / "mosquitto", extra_config=tuning) as broker,
+            InfluxServer(tmp / "influx") as influx,
+        ):
+            single = messages("single", args.messages, 1)
+            fifty = messages("fifty", args.batch_messages, 50)
+            broker_rate = raw_broker(broker, single)
+            print(
+                f"raw broker (mosquitto_pub -l -> mosquitto_sub, QoS 1): {broker_rate:,.0f} msg/s"
+            )
+            influx_rate = raw_influx(influx, "raw", args.batch_messages * 50)
+            print(f"raw InfluxDB (5000-line gzip batches): {influx_rate:,.0f} lines/s")
+            one = pipeline(broker, influx, tmp, "single", single, 1)
+            print(
+                f"collector, 1 reading/message: {one:,.0f} readings/s "
+                f"= {one / broker_rate:.0%} of the raw broker rate (aim: 60%)"
+            )
+            many = pipeline(broker, influx, tmp, "fifty", fifty, 50)
+            print(
+                f"collector, 50 readings/message: {many:,.0f} readings/s "
+                f"= {many / influx_rate:.0%} of the raw InfluxDB rate (aim: 200,000/s)"
+            )
+
+
+if __name__ == "__main__":
+    main()
