@@ -6,13 +6,14 @@ so several collectors deciding at once still create only one.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import DateTime, Float, Index, Integer, String, create_engine, event, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from cloud.errors import StoreUnavailable
@@ -70,7 +71,7 @@ class OrderBook:
             if self._engine.dialect.name == "sqlite":
                 _ensure_sqlite_dir(self._engine)
                 event.listen(self._engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self._engine)
+            _create_schema(self._engine)
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"order database {url}: {exc}") from exc
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -133,6 +134,19 @@ class OrderBook:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _create_schema(engine: Engine) -> None:
+    # Collectors starting together race between "does the table exist?" and
+    # "create it"; the loser's second look finds the winner's table.
+    for attempt in range(3):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError):
+            if attempt == 2:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _ensure_sqlite_dir(engine: Engine) -> None:

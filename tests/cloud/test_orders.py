@@ -62,3 +62,27 @@ def test_unusable_database_is_a_clear_store_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StoreUnavailable, match="order database"):
         OrderBook(f"sqlite:///{blocker / 'o.db'}")
+
+
+def test_collectors_starting_together_share_one_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    books: list[OrderBook] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(6)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            books.append(OrderBook(url))
+        except Exception as exc:  # the test reports any failure below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert len(books) == 6
+    assert create(books[0]) is not None
+    assert create(books[5]) is None, "they share one table and its constraint"
