@@ -11,6 +11,7 @@ import serial
 
 from firmware_sim.aandd_scale import AandDEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,22 +23,12 @@ Link = Callable[..., tuple[AandDEmulator, serial.Serial]]
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator (request mode unless told) and a raw pyserial port on it."""
-    made: list[tuple[AandDEmulator, serial.Serial]] = []
-
-    def make(**emulator: Any) -> tuple[AandDEmulator, serial.Serial]:
-        knobs: dict[str, Any] = {"mode": "request", "settle_s": 0.0, "rate_hz": 50.0, **emulator}
-        emu = AandDEmulator(**knobs)
-        emu.start()
-        # A pty carries bytes whatever the line settings, and some kernels
-        # refuse 7-bit settings on a pty: plain 8N1 here.
-        port = serial.Serial(emu.port, 9600, timeout=1.0)
-        made.append((emu, port))
-        return emu, port
-
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(
+        lambda **knobs: AandDEmulator(
+            **{"mode": "request", "settle_s": 0.0, "rate_hz": 50.0, **knobs}
+        )
+    ) as make:
+        yield make
 
 
 def ask(port: serial.Serial, command: bytes) -> bytes:
@@ -200,25 +191,6 @@ def test_unknown_and_corrupt_commands(link: Link) -> None:
     assert emu.lines_received == 5
 
 
-def test_garbage_replaces_a_frame_with_undecodable_bytes(link: Link) -> None:
-    emu, port = link(garbage_probability=1.0)
-    emu.set_load(1.0)
-    reply = ask(port, b"Q")
-    assert reply.endswith(b"\r\n")
-    assert reply.count(b"\n") == 1
-    assert reply[0] >= 0x80
-    assert emu.reported_stable == []  # what was never sent is not logged
-
-
-def test_drop_sends_nothing(link: Link) -> None:
-    emu, port = link(drop_probability=1.0)
-    port.timeout = 0.2
-    assert ask(port, b"Q") == b""
-    emu.drop_probability = 0.0
-    port.timeout = 1.0
-    assert ask(port, b"Q") == b"ST,+00000.00  g\r\n"
-
-
 def test_fail_silences_the_stream_until_recover(link: Link) -> None:
     emu, port = link(mode="stream")
     emu.fail()
@@ -232,26 +204,6 @@ def test_fail_silences_the_stream_until_recover(link: Link) -> None:
     assert fresh(port) == b"ST,+00000.00  g\r\n"
 
 
-def test_stable_noise_is_reproducible_with_a_seed(link: Link) -> None:
-    def readings(seed: int) -> list[bytes]:
-        emu, port = link(noise_g=0.5, seed=seed)
-        emu.set_load(100.0)
-        return [ask(port, b"Q") for _ in range(5)]
-
-    first, again, other = readings(3), readings(3), readings(4)
-    assert first == again
-    assert first != other
-    assert len(set(first)) > 1  # the noise shows
-
-
-def test_reported_stable_is_a_copy(link: Link) -> None:
-    emu, port = link()
-    ask(port, b"Q")
-    log = emu.reported_stable
-    log.append(99.0)
-    assert emu.reported_stable == [0.0]
-
-
 def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
     emu, port = link(drift_g_per_s=20.0)
 
@@ -261,23 +213,6 @@ def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
 
     shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.01)
     assert emu.reported_stable == shown
-
-
-def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:
-    emu = AandDEmulator(settle_s=30.0, stable_timeout_s=10.0)
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        emu.set_load(5.0)
-        port.write(b"T\r\n")  # the emulator now waits up to 10 s for stability
-        time.sleep(0.05)
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 1.0
-        with pytest.raises(serial.SerialException):
-            port.read(1)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_sim.chafon_reader import ChafonEmulator, crc16, response_frame
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -24,19 +25,8 @@ Link = Callable[..., tuple[ChafonEmulator, serial.Serial]]
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator and a raw pyserial port on it."""
-    made: list[tuple[ChafonEmulator, serial.Serial]] = []
-
-    def make(**emulator: Any) -> tuple[ChafonEmulator, serial.Serial]:
-        emu = ChafonEmulator(**emulator)
-        emu.start()
-        port = serial.Serial(emu.port, 57600, timeout=0.3)
-        made.append((emu, port))
-        return emu, port
-
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(ChafonEmulator, baudrate=57600, timeout=0.3) as make:
+        yield make
 
 
 def command(adr: int, cmd: int, data: bytes = b"") -> bytes:
@@ -199,22 +189,6 @@ def test_fail_and_recover(link: Link) -> None:
     assert ask(port, INVENTORY) == b""
     emu.recover()
     assert ask(port, INVENTORY)[3] == 0xFB
-
-
-def test_stop_is_prompt_during_a_slow_inventory() -> None:
-    emu = ChafonEmulator(inventory_time_s=10.0)
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        port.write(INVENTORY)
-        time.sleep(0.05)
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 1.0
-        with pytest.raises(serial.SerialException):
-            port.read(1)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 @pytest.mark.parametrize(

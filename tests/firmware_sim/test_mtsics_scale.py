@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 import serial
 
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -20,19 +20,8 @@ Link = Callable[..., tuple[MtSicsEmulator, serial.Serial]]
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator and a raw pyserial port on it."""
-    made: list[tuple[MtSicsEmulator, serial.Serial]] = []
-
-    def make(**emulator: Any) -> tuple[MtSicsEmulator, serial.Serial]:
-        emu = MtSicsEmulator(**{"settle_s": 0.0, **emulator})
-        emu.start()
-        port = serial.Serial(emu.port, 9600, timeout=1.0)
-        made.append((emu, port))
-        return emu, port
-
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(lambda **knobs: MtSicsEmulator(**{"settle_s": 0.0, **knobs})) as make:
+        yield make
 
 
 def ask(port: serial.Serial, command: bytes) -> bytes:
@@ -147,25 +136,6 @@ def test_accepts_bare_lf_and_ignores_blank_lines(link: Link) -> None:
     assert emu.commands_received == 3
 
 
-def test_garbage_replaces_a_reply_with_undecodable_bytes(link: Link) -> None:
-    emu, port = link(garbage_probability=1.0)
-    emu.set_load(1.0)
-    reply = ask(port, b"SI")
-    assert reply.endswith(b"\r\n")
-    assert reply.count(b"\n") == 1
-    assert reply[0] >= 0x80
-    assert emu.reported_stable == []  # what was never sent is not logged
-
-
-def test_drop_sends_nothing(link: Link) -> None:
-    emu, port = link(drop_probability=1.0)
-    port.timeout = 0.2
-    assert ask(port, b"SI") == b""
-    emu.drop_probability = 0.0
-    port.timeout = 1.0
-    assert ask(port, b"SI") == b"S S       0.00 g\r\n"
-
-
 def test_fail_and_recover(link: Link) -> None:
     emu, port = link()
     emu.fail()
@@ -174,26 +144,6 @@ def test_fail_and_recover(link: Link) -> None:
     emu.recover()
     port.timeout = 1.0
     assert ask(port, b"SI") == b"S S       0.00 g\r\n"
-
-
-def test_stable_noise_is_reproducible_with_a_seed(link: Link) -> None:
-    def readings(seed: int) -> list[bytes]:
-        emu, port = link(noise_g=0.5, seed=seed)
-        emu.set_load(100.0)
-        return [ask(port, b"SI") for _ in range(5)]
-
-    first, again, other = readings(3), readings(3), readings(4)
-    assert first == again
-    assert first != other
-    assert len(set(first)) > 1  # the noise shows
-
-
-def test_reported_stable_is_a_copy(link: Link) -> None:
-    emu, port = link()
-    ask(port, b"SI")
-    log = emu.reported_stable
-    log.append(99.0)
-    assert emu.reported_stable == [0.0]
 
 
 def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
@@ -205,24 +155,6 @@ def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
 
     shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.01)
     assert emu.reported_stable == shown
-
-
-def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:
-    emu = MtSicsEmulator(settle_s=30.0, stable_timeout_s=10.0)
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        emu.set_load(5.0)
-        port.write(b"S\r\n")  # the emulator now waits up to 10 s for stability
-        time.sleep(0.05)
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 1.0
-        # The master side is closed: the line is hung up for the host.
-        with pytest.raises(serial.SerialException):
-            port.read(1)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 def test_bad_knobs_are_rejected() -> None:

@@ -11,6 +11,7 @@ import serial
 
 from firmware_sim.openscale_board import OpenScaleEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -31,20 +32,14 @@ Link = Callable[..., tuple[OpenScaleEmulator, serial.Serial]]
 def link() -> Iterator[Link]:
     """An emulator (reporting every 20 ms) and a raw pyserial port opened before it
     starts, so the banner is read too. `load_g` is on the board at power-up."""
-    made: list[tuple[OpenScaleEmulator, serial.Serial]] = []
 
-    def make(load_g: float = 0.0, **emulator: Any) -> tuple[OpenScaleEmulator, serial.Serial]:
-        emu = OpenScaleEmulator(**{"settle_s": 0.0, "report_interval_s": 0.02, **emulator})
+    def board(load_g: float = 0.0, **knobs: Any) -> OpenScaleEmulator:
+        emu = OpenScaleEmulator(**{"settle_s": 0.0, "report_interval_s": 0.02, **knobs})
         emu.set_load(load_g)
-        port = serial.Serial(emu.port, 9600, timeout=1.0)
-        emu.start()
-        made.append((emu, port))
-        return emu, port
+        return emu
 
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(board, port_first=True) as make:
+        yield make
 
 
 def lines(port: serial.Serial, count: int) -> list[bytes]:
@@ -217,20 +212,6 @@ def test_drift_creeps_while_settled_and_restarts_on_set_load(link: Link) -> None
 
     shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.1)
     assert set(shown) <= set(emu.reported_stable)
-
-
-def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:
-    emu = OpenScaleEmulator(report_interval_s=0.05)
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 0.5
-        with pytest.raises(serial.SerialException):
-            port.read(4096)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_sim.rdm6300_reader import Rdm6300Emulator, em4100_frame
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,19 +23,10 @@ Link = Callable[..., tuple[Rdm6300Emulator, serial.Serial]]
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator and a raw pyserial port on it."""
-    made: list[tuple[Rdm6300Emulator, serial.Serial]] = []
-
-    def make(**emulator: Any) -> tuple[Rdm6300Emulator, serial.Serial]:
-        emu = Rdm6300Emulator(**{"interval_s": 0.02, **emulator})
-        emu.start()
-        port = serial.Serial(emu.port, 9600, timeout=0.05)
-        made.append((emu, port))
-        return emu, port
-
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(
+        lambda **knobs: Rdm6300Emulator(**{"interval_s": 0.02, **knobs}), timeout=0.05
+    ) as make:
+        yield make
 
 
 def listen(port: serial.Serial, seconds: float) -> bytes:
@@ -132,30 +124,6 @@ def test_fail_and_recover(link: Link) -> None:
     assert listen(port, 0.1) == b""
     emu.recover()
     assert FRAME in listen(port, 0.1)
-
-
-def read_until_hangup(port: serial.Serial) -> Exception | None:
-    """Read what was sent before the hang-up, then return the error (bounded)."""
-    for _ in range(100):
-        try:
-            port.read(256)
-        except (serial.SerialException, OSError) as exc:
-            return exc
-    return None
-
-
-def test_stop_is_prompt_idempotent_and_hangs_up() -> None:
-    emu = Rdm6300Emulator()
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        emu.add_tag(TAG)
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 1.0
-        assert isinstance(read_until_hangup(port), serial.SerialException)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import serial
 
 from firmware_sim.sartorius_scale import SartoriusEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,21 +23,8 @@ Link = Callable[..., tuple[SartoriusEmulator, serial.Serial]]
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator and a raw pyserial port on it."""
-    made: list[tuple[SartoriusEmulator, serial.Serial]] = []
-
-    def make(**emulator: Any) -> tuple[SartoriusEmulator, serial.Serial]:
-        emu = SartoriusEmulator(**{"settle_s": 0.0, **emulator})
-        emu.start()
-        # A pty ignores line settings; 8N1 because pyserial cannot change the
-        # timeout of a pty opened at 7O1 (Linux refuses the re-applied CS7).
-        port = serial.Serial(emu.port, 9600, timeout=1.0)
-        made.append((emu, port))
-        return emu, port
-
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(lambda **knobs: SartoriusEmulator(**{"settle_s": 0.0, **knobs})) as make:
+        yield make
 
 
 def ask(port: serial.Serial, letter: bytes = b"P", end: bytes = b"\r\n") -> bytes:
@@ -179,39 +167,6 @@ def test_line_time_splits_frames(link: Link) -> None:
     assert first + rest == b"      0.00 g  \r\n"
 
 
-def test_garbage_replaces_a_frame_with_undecodable_bytes(link: Link) -> None:
-    emu, port = link(garbage_probability=1.0)
-    reply = ask(port)
-    assert reply.endswith(b"\r\n")
-    assert reply.count(b"\n") == 1
-    assert reply[0] >= 0x80
-    assert emu.reported_stable == []  # what was never sent is not logged
-
-
-def test_drop_fail_and_recover(link: Link) -> None:
-    emu, port = link(drop_probability=1.0)
-    port.timeout = 0.1
-    assert ask(port) == b""
-    emu.drop_probability = 0.0
-    emu.fail()
-    assert ask(port) == b""
-    emu.recover()
-    port.timeout = 1.0
-    assert ask(port) == b"      0.00 g  \r\n"
-
-
-def test_noise_is_reproducible_with_a_seed(link: Link) -> None:
-    def readings(seed: int) -> list[bytes]:
-        emu, port = link(noise_g=0.5, seed=seed)
-        emu.set_load(100.0)
-        return [ask(port) for _ in range(5)]
-
-    first, again, other = readings(3), readings(3), readings(4)
-    assert first == again
-    assert first != other
-    assert len(set(first)) > 1
-
-
 def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
     emu, port = link(drift_g_per_s=20.0)
 
@@ -221,20 +176,6 @@ def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
 
     shown = assert_creeps(emu, read, rate_g_per_s=20.0, resolution_g=0.01)
     assert emu.reported_stable == pytest.approx(shown)
-
-
-def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:
-    emu = SartoriusEmulator(auto_print=True, print_interval_s=0.05)
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 0.5
-        with pytest.raises(serial.SerialException):
-            port.read(64)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import serial
 
 from firmware_sim.stgs_indicator import StGsEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
+from tests.firmware_sim.links import serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -20,20 +21,12 @@ Link = Callable[..., tuple[StGsEmulator, serial.Serial]]
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator (request mode unless told) and a raw pyserial port on it."""
-    made: list[tuple[StGsEmulator, serial.Serial]] = []
-
-    def make(**emulator: Any) -> tuple[StGsEmulator, serial.Serial]:
-        knobs: dict[str, Any] = {"mode": "request", "settle_s": 0.0, "rate_hz": 50.0, **emulator}
-        emu = StGsEmulator(**knobs)
-        emu.start()
-        port = serial.Serial(emu.port, 9600, timeout=1.0)
-        made.append((emu, port))
-        return emu, port
-
-    yield make
-    for emu, port in made:
-        port.close()
-        emu.stop()
+    with serial_links(
+        lambda **knobs: StGsEmulator(
+            **{"mode": "request", "settle_s": 0.0, "rate_hz": 50.0, **knobs}
+        )
+    ) as make:
+        yield make
 
 
 def ask(port: serial.Serial, command: bytes) -> bytes:
@@ -174,39 +167,6 @@ def test_stream_with_commands_off(link: Link) -> None:
     assert emu.tare_g == 1200.0
 
 
-def test_garbage_replaces_a_frame_with_undecodable_bytes(link: Link) -> None:
-    emu, port = link(garbage_probability=1.0)
-    reply = ask(port, b"READ")
-    assert reply.endswith(b"\r\n")
-    assert reply.count(b"\n") == 1
-    assert reply[0] >= 0x80
-    assert emu.reported_stable == []  # what was never sent is not logged
-
-
-def test_drop_and_fail(link: Link) -> None:
-    emu, port = link(drop_probability=1.0)
-    port.timeout = 0.1
-    assert ask(port, b"READ") == b""
-    emu.drop_probability = 0.0
-    emu.fail()
-    assert ask(port, b"READ") == b""
-    emu.recover()
-    port.timeout = 1.0
-    assert ask(port, b"READ") == b"ST,GS,   0.000,kg\r\n"
-
-
-def test_stable_noise_is_reproducible_with_a_seed(link: Link) -> None:
-    def readings(seed: int) -> list[bytes]:
-        emu, port = link(noise_g=5.0, seed=seed)
-        emu.set_load(1000.0)
-        return [ask(port, b"READ") for _ in range(5)]
-
-    first, again, other = readings(3), readings(3), readings(4)
-    assert first == again
-    assert first != other
-    assert len(set(first)) > 1  # the noise shows
-
-
 def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
     emu, port = link(drift_g_per_s=50.0)
 
@@ -216,21 +176,6 @@ def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
 
     shown = assert_creeps(emu, read, rate_g_per_s=50.0, resolution_g=1.0, load_g=1000.0)
     assert emu.reported_stable == pytest.approx(shown)
-
-
-def test_stop_is_prompt_idempotent_and_closes_the_pty() -> None:
-    emu = StGsEmulator(mode="stream")
-    emu.start()
-    with serial.Serial(emu.port, timeout=0.1) as port:
-        port.read_until(b"\r\n")
-        started = time.monotonic()
-        emu.stop()
-        assert time.monotonic() - started < 0.5
-        with pytest.raises(serial.SerialException):
-            port.read(1)
-    emu.stop()
-    with pytest.raises(RuntimeError):
-        emu.start()
 
 
 @pytest.mark.parametrize(

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import re
-import time
-import tomllib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from edge_agent.drivers.base import TagDriver, TagRead
+from edge_agent.drivers.base import TagRead
 from edge_agent.drivers.chafon import ChafonConfig, ChafonReader, ReaderInfo, Status
-from edge_agent.drivers.chafon import driver as driver_module
 from edge_agent.errors import CommandRejected, DeviceUnavailable, FrameError
 from firmware_sim.chafon_reader import ChafonEmulator
+from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
 
-SAMPLE = Path(driver_module.__file__).parent / "sample.toml"
-BINDING_KEYS = {"location", "tag_map"}
 SGTIN = "3074257BF7194E4000001A85"
 TID_EPC = "E28068940000500A9D2298C6"
 
@@ -31,25 +26,20 @@ Rig = Callable[..., tuple[ChafonEmulator, ChafonReader]]
 @pytest.fixture
 def rig() -> Iterator[Rig]:
     """Make an emulator and an open reader on it; both are closed afterwards."""
-    made: list[tuple[ChafonEmulator, ChafonReader]] = []
+    with driver_rigs() as opened:
 
-    def make(
-        *, timeout_s: float = 0.5, reader_address: int = 0xFF, **emulator: Any
-    ) -> tuple[ChafonEmulator, ChafonReader]:
-        emu = ChafonEmulator(**emulator)
-        emu.start()
-        config = ChafonConfig(
-            type="chafon", port=emu.port, timeout_s=timeout_s, address=reader_address
-        )
-        reader = ChafonReader(config)
-        made.append((emu, reader))
-        reader.open()
-        return emu, reader
+        def make(
+            *, timeout_s: float = 0.5, reader_address: int = 0xFF, **emulator: Any
+        ) -> tuple[ChafonEmulator, ChafonReader]:
+            emu = ChafonEmulator(**emulator)
+            emu.start()
+            config = ChafonConfig(
+                type="chafon", port=emu.port, timeout_s=timeout_s, address=reader_address
+            )
+            reader = ChafonReader(config)
+            return opened(emu, reader)
 
-    yield make
-    for emu, reader in made:
-        reader.close()
-        emu.stop()
+        yield make
 
 
 def epc(i: int) -> str:
@@ -206,19 +196,6 @@ def test_addressed_reader_answers_and_others_stay_silent(rig: Rig) -> None:
         other.close()
 
 
-def test_silent_device_raises_device_unavailable_then_recovers(rig: Rig) -> None:
-    emu, reader = rig(timeout_s=0.2)
-    emu.add_tag(SGTIN)
-    emu.fail()
-    started = time.monotonic()
-    with pytest.raises(DeviceUnavailable, match=r"no reply to 0x01 inventory within 0\.2 s"):
-        reader.read_tags()
-    assert time.monotonic() - started < 1.0
-    assert reader.stats.timeouts == 1
-    emu.recover()
-    assert ids(reader.read_tags()) == [SGTIN]
-
-
 def test_noise_spoils_the_round_but_not_the_next(rig: Rig) -> None:
     emu, reader = rig(garbage_probability=1.0, seed=2)
     emu.add_tag(SGTIN)
@@ -302,73 +279,7 @@ def test_late_answer_to_a_timed_out_command_is_skipped(rig: Rig) -> None:
     assert reader.stats.stale == 1  # the late inventory frame, not taken for the info
 
 
-def test_emulator_gone_raises_device_unavailable(rig: Rig) -> None:
-    emu, reader = rig()
-    emu.stop()
-    with pytest.raises(DeviceUnavailable):
-        reader.read_tags()
-
-
-def test_close_is_idempotent_and_reads_after_close_fail(rig: Rig) -> None:
-    _, reader = rig()
-    reader.close()
-    reader.close()
-    assert not reader.is_open
-    with pytest.raises(DeviceUnavailable, match="not open"):
-        reader.read_tags()
-
-
-def test_open_missing_port_raises_device_unavailable() -> None:
-    reader = ChafonReader(ChafonConfig(type="chafon", port="/dev/does-not-exist-chafon"))
-    with pytest.raises(DeviceUnavailable, match="cannot open"):
-        reader.open()
-    reader.close()
-
-
-def test_port_is_opened_exclusively(rig: Rig) -> None:
-    emu, reader = rig()
-    with pytest.raises(DeviceUnavailable):
-        ChafonReader(reader.config).open()
-    assert reader.name == emu.port
-
-
-def test_satisfies_tag_driver_protocol(rig: Rig) -> None:
-    emu, reader = rig()
-    driver: TagDriver = reader  # checked by mypy when run over tests
-    emu.add_tag(SGTIN)
-    assert ids(driver.read_tags()) == [SGTIN]
-
-
-# -- configuration -----------------------------------------------------------
-
-
-def _sample_table() -> dict[str, Any]:
-    readers = tomllib.loads(SAMPLE.read_text(encoding="utf-8"))["readers"]
-    assert isinstance(readers, list)
-    assert len(readers) == 1
-    table: dict[str, Any] = readers[0]
-    return table
-
-
-def test_sample_driver_part_validates() -> None:
-    table = _sample_table()
-    assert table.keys() >= BINDING_KEYS
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in table["tag_map"].items())
-    driver_part = {k: v for k, v in table.items() if k not in BINDING_KEYS}
-    config = ChafonConfig.model_validate(driver_part)
-    assert (config.type, config.baudrate, config.address) == ("chafon", 57600, 0xFF)
-
-
-def test_sample_commented_options_are_the_defaults() -> None:
-    text = SAMPLE.read_text(encoding="utf-8")
-    driver_text = text.split("--- agent's binding")[0]
-    commented = re.findall(r"^# (\w+ = .+)$", driver_text, flags=re.MULTILINE)
-    shown = tomllib.loads("\n".join(commented))
-    defaults = ChafonConfig(type="chafon", port="x").model_dump()
-    unset = {k for k, v in defaults.items() if v is None}  # shown as examples, not defaults
-    assert shown.keys() == defaults.keys() - {"type", "port"} - unset
-    assert all(defaults[k] == v for k, v in shown.items())
-    assert all(f"## {k} = " in driver_text for k in unset)
+# -- configuration (sample.toml: test_driver_sample_config.py) ----------------
 
 
 @pytest.mark.parametrize(

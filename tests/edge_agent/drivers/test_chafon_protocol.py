@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from edge_agent.drivers.chafon.protocol import (
     status_reason,
 )
 from edge_agent.errors import FrameError
+from tests.edge_agent.drivers.frames import Recorded, load_frames
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -36,24 +36,7 @@ EPC = bytes.fromhex("3074257BF7194E4000001A85")
 NO_TAG = bytes.fromhex("050001FBF23D")
 
 
-@dataclass(frozen=True)
-class Recorded:
-    kind: str
-    expect: str
-    frame: bytes
-
-
-def _recorded() -> list[Recorded]:
-    rows = []
-    for line in FRAMES.read_text(encoding="ascii").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, expect, frame = line.split()
-        rows.append(Recorded(kind, expect, bytes.fromhex(frame)))
-    return rows
-
-
-RECORDED = _recorded()
+RECORDED = load_frames(FRAMES, decode=bytes.fromhex)
 
 
 def test_crc_check_value() -> None:

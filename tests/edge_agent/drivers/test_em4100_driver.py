@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,14 +11,11 @@ from pydantic import ValidationError
 
 from edge_agent.drivers.base import TagDriver, TagRead
 from edge_agent.drivers.em4100 import Em4100Config, Em4100Reader
-from edge_agent.drivers.em4100 import driver as driver_module
-from edge_agent.errors import DeviceUnavailable
 from firmware_sim.rdm6300_reader import Rdm6300Emulator
+from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
 
-SAMPLE = Path(driver_module.__file__).parent / "sample.toml"
-BINDING_KEYS = {"location", "tag_map"}
 TAG = "0F007F5DBA"
 OTHER = "13005D1DA5"
 
@@ -41,26 +36,22 @@ Rig = Callable[..., tuple[Rdm6300Emulator, Em4100Reader, FakeClock]]
 @pytest.fixture
 def rig() -> Iterator[Rig]:
     """Make an emulator and an open reader on it; both are closed afterwards."""
-    made: list[tuple[Rdm6300Emulator, Em4100Reader]] = []
+    with driver_rigs() as opened:
 
-    def make(
-        *, debounce_s: float = 1.0, read_window_s: float = 0.1, **emulator: Any
-    ) -> tuple[Rdm6300Emulator, Em4100Reader, FakeClock]:
-        emu = Rdm6300Emulator(**{"interval_s": 0.02, **emulator})
-        emu.start()
-        config = Em4100Config(
-            type="em4100", port=emu.port, debounce_s=debounce_s, read_window_s=read_window_s
-        )
-        clock = FakeClock()
-        reader = Em4100Reader(config, clock=clock)
-        made.append((emu, reader))
-        reader.open()
-        return emu, reader, clock
+        def make(
+            *, debounce_s: float = 1.0, read_window_s: float = 0.1, **emulator: Any
+        ) -> tuple[Rdm6300Emulator, Em4100Reader, FakeClock]:
+            emu = Rdm6300Emulator(**{"interval_s": 0.02, **emulator})
+            emu.start()
+            config = Em4100Config(
+                type="em4100", port=emu.port, debounce_s=debounce_s, read_window_s=read_window_s
+            )
+            clock = FakeClock()
+            reader = Em4100Reader(config, clock=clock)
+            opened(emu, reader)
+            return emu, reader, clock
 
-    yield make
-    for emu, reader in made:
-        reader.close()
-        emu.stop()
+        yield make
 
 
 def ids(reads: list[TagRead]) -> list[str]:
@@ -152,49 +143,6 @@ def test_ghost_reads_pass_the_checksum_and_are_reported(rig: Rig) -> None:
     assert reader.stats.bad_frames == 0
 
 
-def test_silent_reader_reads_nothing_until_it_recovers(rig: Rig) -> None:
-    emu, reader, clock = rig()
-    emu.add_tag(TAG)
-    emu.fail()
-    reader.read_tags()  # drain what was sent before
-    clock.now += 5.0
-    assert reader.read_tags() == []
-    emu.recover()
-    assert ids(reader.read_tags()) == [TAG]
-
-
-def test_emulator_gone_raises_device_unavailable(rig: Rig) -> None:
-    emu, reader, _ = rig()
-    emu.stop()
-    with pytest.raises(DeviceUnavailable, match="read failed"):
-        reader.read_tags()
-
-
-def test_close_is_idempotent_and_reads_after_close_fail(rig: Rig) -> None:
-    _, reader, _ = rig()
-    reader.close()
-    reader.close()
-    assert not reader.is_open
-    with pytest.raises(DeviceUnavailable, match="not open"):
-        reader.read_tags()
-    reader.open()
-    assert reader.is_open
-
-
-def test_open_missing_port_raises_device_unavailable() -> None:
-    reader = Em4100Reader(Em4100Config(type="em4100", port="/dev/does-not-exist-em4100"))
-    with pytest.raises(DeviceUnavailable, match="cannot open"):
-        reader.open()
-    reader.close()
-
-
-def test_port_is_opened_exclusively(rig: Rig) -> None:
-    emu, reader, _ = rig()
-    with pytest.raises(DeviceUnavailable):
-        Em4100Reader(reader.config).open()
-    assert reader.name == emu.port
-
-
 def test_context_manager_and_tag_driver_protocol(rig: Rig) -> None:
     emu, first, _ = rig()
     first.close()
@@ -205,36 +153,7 @@ def test_context_manager_and_tag_driver_protocol(rig: Rig) -> None:
     assert not reader.is_open
 
 
-# -- configuration -----------------------------------------------------------
-
-
-def _sample_table() -> dict[str, Any]:
-    readers = tomllib.loads(SAMPLE.read_text(encoding="utf-8"))["readers"]
-    assert isinstance(readers, list)
-    assert len(readers) == 1
-    table: dict[str, Any] = readers[0]
-    return table
-
-
-def test_sample_driver_part_validates() -> None:
-    table = _sample_table()
-    assert table.keys() >= BINDING_KEYS
-    assert isinstance(table["location"], str)
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in table["tag_map"].items())
-    driver_part = {k: v for k, v in table.items() if k not in BINDING_KEYS}
-    config = Em4100Config.model_validate(driver_part)
-    assert config.type == "em4100"
-    assert config.baudrate == 9600
-
-
-def test_sample_commented_options_are_the_defaults() -> None:
-    text = SAMPLE.read_text(encoding="utf-8")
-    driver_text = text.split("--- agent's binding")[0]
-    commented = re.findall(r"^# (\w+ = .+)$", driver_text, flags=re.MULTILINE)
-    shown = tomllib.loads("\n".join(commented))
-    defaults = Em4100Config(type="em4100", port="x").model_dump()
-    assert shown.keys() == defaults.keys() - {"type", "port"}
-    assert all(defaults[k] == v for k, v in shown.items())
+# -- configuration (sample.toml: test_driver_sample_config.py) ----------------
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,8 @@ resynchronisation, and a bounded fuzz."""
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from edge_agent.drivers.em4100.protocol import (
     encode_frame,
 )
 from edge_agent.errors import FrameError
+from tests.edge_agent.drivers.frames import Recorded, load_frames
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -29,26 +28,7 @@ GOOD_TAG = "62E3086CED"
 GOOD = b"\x0262E3086CED08\x03"  # 62^E3^08^6C^ED = 08
 
 
-@dataclass(frozen=True)
-class Recorded:
-    kind: str
-    expect: str
-    frame: bytes
-
-
-def _recorded() -> list[Recorded]:
-    rows = []
-    for line in FRAMES.read_text(encoding="ascii").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, expect, literal = line.split(None, 2)
-        frame = ast.literal_eval(literal)
-        assert isinstance(frame, bytes), line
-        rows.append(Recorded(kind, expect, frame))
-    return rows
-
-
-RECORDED = _recorded()
+RECORDED = load_frames(FRAMES)
 
 
 def test_recorded_frames_cover_every_kind() -> None:

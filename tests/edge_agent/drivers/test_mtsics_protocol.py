@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,30 +20,12 @@ from edge_agent.drivers.mtsics.protocol import (
     reply_echoes,
 )
 from edge_agent.errors import FrameError
+from tests.edge_agent.drivers.frames import Recorded, load_frames
 
 FRAMES = Path(protocol.__file__).parent / "frames" / "replies.txt"
 
 
-@dataclass(frozen=True)
-class Recorded:
-    kind: str
-    expect: str
-    frame: bytes
-
-
-def _recorded() -> list[Recorded]:
-    rows = []
-    for line in FRAMES.read_text(encoding="ascii").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, expect, literal = line.split(None, 2)
-        frame = ast.literal_eval(literal)
-        assert isinstance(frame, bytes), line
-        rows.append(Recorded(kind, expect, frame))
-    return rows
-
-
-RECORDED = _recorded()
+RECORDED = load_frames(FRAMES)
 
 
 def test_recorded_frames_cover_every_status_and_error() -> None:
@@ -152,34 +131,3 @@ def test_reply_echoes() -> None:
     assert reply_echoes("S") == {"S"}
     assert reply_echoes("@") == {"I4"}
     assert reply_echoes("T") == {"T"}
-
-
-def test_fuzz_raises_only_frame_error() -> None:
-    rng = random.Random(0)
-    valid = [r.frame for r in RECORDED if r.kind != "garbage"]
-    alphabet = b' SDABIL+-0123456789.gkmlbozct"ESTZ\r\n\xff\x00'
-    parsed = 0
-    for _ in range(3000):
-        choice = rng.random()
-        if choice < 0.3:
-            frame = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
-        elif choice < 0.6:
-            frame = bytes(rng.choice(alphabet) for _ in range(rng.randrange(30)))
-        else:  # mutate a valid frame: flip, drop or insert one byte
-            data = bytearray(rng.choice(valid))
-            pos = rng.randrange(len(data) + 1)
-            op = rng.randrange(3)
-            if op == 0 and pos < len(data):
-                data[pos] = rng.randrange(256)
-            elif op == 1 and pos < len(data):
-                del data[pos]
-            else:
-                data.insert(pos, rng.randrange(256))
-            frame = bytes(data)
-        try:
-            reply = parse_response(frame)
-        except FrameError:
-            continue
-        parsed += 1
-        assert isinstance(reply, WeightResponse | StatusResponse | DataResponse | ErrorReply)
-    assert parsed > 0  # the mutations did leave some frames valid

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from edge_agent.drivers.base import WeightDriver, WeightSample
+from edge_agent.drivers.base import WeightSample
 from edge_agent.drivers.openscale import OpenScale, OpenScaleConfig, StabilityWindow
-from edge_agent.drivers.openscale import driver as driver_module
 from edge_agent.errors import (
     CommandRejected,
     DeviceUnavailable,
@@ -22,11 +19,10 @@ from edge_agent.errors import (
     WeightOutOfRange,
 )
 from firmware_sim.openscale_board import OpenScaleEmulator
+from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
 
-SAMPLE = Path(driver_module.__file__).parent / "sample.toml"
-BINDING_KEYS = {"location", "sku", "item_weight_g", "tare_g", "poll_interval_s"}
 
 Rig = Callable[..., tuple[OpenScaleEmulator, OpenScale]]
 
@@ -37,36 +33,31 @@ def rig() -> Iterator[Rig]:
 
     With `start=False` the driver opens the port before the board powers up.
     """
-    made: list[tuple[OpenScaleEmulator, OpenScale]] = []
+    with driver_rigs() as opened:
 
-    def make(
-        *,
-        start: bool = True,
-        timeout_s: float = 1.0,
-        driver: dict[str, Any] | None = None,
-        **emulator: Any,
-    ) -> tuple[OpenScaleEmulator, OpenScale]:
-        defaults: dict[str, Any] = {
-            "settle_s": 0.0,
-            "report_interval_s": 0.01,
-            "unit": "kg",
-            "decimals": 3,
-        }
-        emu = OpenScaleEmulator(**(defaults | emulator))
-        if start:
-            emu.start()
-        config = OpenScaleConfig(
-            type="openscale", port=emu.port, timeout_s=timeout_s, **(driver or {})
-        )
-        scale = OpenScale(config)
-        made.append((emu, scale))
-        scale.open()
-        return emu, scale
+        def make(
+            *,
+            start: bool = True,
+            timeout_s: float = 1.0,
+            driver: dict[str, Any] | None = None,
+            **emulator: Any,
+        ) -> tuple[OpenScaleEmulator, OpenScale]:
+            defaults: dict[str, Any] = {
+                "settle_s": 0.0,
+                "report_interval_s": 0.01,
+                "unit": "kg",
+                "decimals": 3,
+            }
+            emu = OpenScaleEmulator(**(defaults | emulator))
+            if start:
+                emu.start()
+            config = OpenScaleConfig(
+                type="openscale", port=emu.port, timeout_s=timeout_s, **(driver or {})
+            )
+            scale = OpenScale(config)
+            return opened(emu, scale)
 
-    yield make
-    for emu, scale in made:
-        scale.close()
-        emu.stop()
+        yield make
 
 
 def reads(scale: OpenScale, count: int) -> list[WeightSample]:
@@ -87,14 +78,6 @@ def test_window_of_one_trusts_every_reading(rig: Rig) -> None:
     emu, scale = rig(driver={"stable_window": 1})
     emu.set_load(120.0)
     assert scale.read_weight() == WeightSample(grams=120.0, stable=True)
-
-
-def test_settling_load_never_reads_stable(rig: Rig) -> None:
-    emu, scale = rig(settle_s=30.0, dynamic_noise_g=60.0)
-    emu.set_load(1000.0)
-    samples = reads(scale, 6)
-    assert not any(s.stable for s in samples)
-    assert all(abs(s.grams - 1000.0) <= 60.0 for s in samples)
 
 
 def test_noise_within_tolerance_is_stable_beyond_it_is_not(rig: Rig) -> None:
@@ -156,18 +139,14 @@ def test_stream_never_takes_the_tail_of_a_line(rig: Rig) -> None:
 
 
 def test_out_of_range_when_limits_are_configured(rig: Rig) -> None:
+    # Over- and underload in general: test_scale_driver_contract.py.
     emu, scale = rig(capacity_g=5000.0, driver={"capacity_g": 4000.0, "underload_g": 100.0})
     emu.set_load(400.0)
     assert reads(scale, 3)[-1].stable
     emu.set_load(6000.0)  # the ADC saturates at 5000 g: still beyond 4000
-    with pytest.raises(WeightOutOfRange, match="overload") as over:
+    with pytest.raises(WeightOutOfRange, match="overload"):
         scale.read_weight()
-    assert over.value.direction == "overload"
     assert len(scale.window) == 0
-    emu.set_load(-150.0)
-    with pytest.raises(WeightOutOfRange) as under:
-        scale.read_weight()
-    assert under.value.direction == "underload"
     emu.set_load(400.0)
     assert scale.read_weight() == WeightSample(grams=400.0, stable=False)
 
@@ -188,59 +167,6 @@ def test_uncalibrated_board_is_a_fault(rig: Rig) -> None:
     assert scale.read_weight().grams == 0.0
 
 
-def test_garbage_is_counted_and_the_next_read_works(rig: Rig) -> None:
-    emu, scale = rig(garbage_probability=1.0)
-    emu.set_load(80.0)
-    with pytest.raises(FrameError, match="non-ASCII"):
-        scale.read_weight()
-    assert scale.stats.bad == 1
-    emu.garbage_probability = 0.0
-    assert scale.read_weight() == WeightSample(grams=80.0, stable=False)  # window restarted
-
-
-def test_mixed_garbage_never_yields_a_wrong_weight(rig: Rig) -> None:
-    emu, scale = rig(garbage_probability=0.4, seed=7)
-    emu.set_load(123.45)
-    good = bad = 0
-    for _ in range(20):
-        try:
-            sample = scale.read_weight()
-        except FrameError:
-            bad += 1
-            continue
-        assert sample.grams == 123.0  # 3 decimals of kg: 0.123 kg
-        good += 1
-    assert good > 0
-    assert bad > 0
-    assert (scale.stats.ok, scale.stats.bad) == (good, bad)
-
-
-def test_silent_board_times_out_until_it_recovers(rig: Rig) -> None:
-    emu, scale = rig(timeout_s=0.1)
-    emu.set_load(10.0)
-    emu.fail()
-    with pytest.raises(DeviceUnavailable, match=r"no complete report within 0\.1 s"):
-        scale.read_weight()
-    assert scale.stats.timeouts == 1
-    emu.recover()
-    assert scale.read_weight().grams == 10.0
-
-
-def test_dropped_reports_time_out(rig: Rig) -> None:
-    emu, scale = rig(drop_probability=1.0, timeout_s=0.1)
-    with pytest.raises(DeviceUnavailable):
-        scale.read_weight()
-    emu.drop_probability = 0.0
-    assert scale.read_weight().grams == 0.0
-
-
-def test_board_gone_raises_device_unavailable(rig: Rig) -> None:
-    emu, scale = rig(timeout_s=0.3)
-    emu.stop()
-    with pytest.raises(DeviceUnavailable):
-        scale.read_weight()
-
-
 def test_tare_and_zero_are_refused_without_touching_the_board(rig: Rig) -> None:
     emu, scale = rig()
     with pytest.raises(CommandRejected, match="not supported remotely") as tare:
@@ -250,32 +176,6 @@ def test_tare_and_zero_are_refused_without_touching_the_board(rig: Rig) -> None:
         scale.zero()
     assert emu.characters_received == 0
     assert not emu.in_menu
-
-
-def test_close_is_idempotent_and_reads_after_close_fail(rig: Rig) -> None:
-    _, scale = rig()
-    scale.close()
-    scale.close()
-    assert not scale.is_open
-    with pytest.raises(DeviceUnavailable, match="not open"):
-        scale.read_weight()
-
-
-def test_open_missing_port_raises_device_unavailable() -> None:
-    scale = OpenScale(OpenScaleConfig(type="openscale", port="/dev/does-not-exist-openscale"))
-    with pytest.raises(DeviceUnavailable, match="cannot open"):
-        scale.open()
-    scale.close()
-
-
-def test_port_is_opened_exclusively(rig: Rig) -> None:
-    emu, scale = rig()
-    with pytest.raises(DeviceUnavailable):
-        OpenScale(scale.config).open()
-    assert scale.name == emu.port
-    driver: WeightDriver = scale  # checked by mypy when run over tests
-    assert isinstance(scale, WeightDriver)
-    assert driver.read_weight() is not None
 
 
 def test_stability_window_alone() -> None:
@@ -296,37 +196,7 @@ def test_stability_window_alone() -> None:
     assert pounds.add(0.45 * lbs)  # float rounding must not break an exact step
 
 
-# -- configuration -----------------------------------------------------------
-
-
-def _sample_table() -> dict[str, Any]:
-    scales = tomllib.loads(SAMPLE.read_text(encoding="utf-8"))["scales"]
-    assert isinstance(scales, list)
-    assert len(scales) == 1
-    table: dict[str, Any] = scales[0]
-    return table
-
-
-def test_sample_driver_part_validates() -> None:
-    table = _sample_table()
-    assert BINDING_KEYS - {"poll_interval_s"} <= table.keys()
-    driver_part = {k: v for k, v in table.items() if k not in BINDING_KEYS}
-    config = OpenScaleConfig.model_validate(driver_part)
-    assert config.port == "/dev/ttyUSB0"
-    assert (config.baudrate, config.bytesize, config.parity, config.stopbits) == (9600, 8, "N", 1)
-
-
-def test_sample_commented_options_are_the_defaults() -> None:
-    text = SAMPLE.read_text(encoding="utf-8")
-    driver_text = text.split("--- agent's binding")[0]
-    commented = re.findall(r"^# (\w+ = .+)$", driver_text, flags=re.MULTILINE)
-    shown = tomllib.loads("\n".join(commented))
-    defaults = OpenScaleConfig(type="openscale", port="x").model_dump()
-    unset = {k for k, v in defaults.items() if v is None}
-    assert unset == {"capacity_g", "underload_g"}
-    assert all(re.search(rf"^## .*\b{k} = ", driver_text, re.MULTILINE) for k in unset)
-    assert shown.keys() == defaults.keys() - {"type", "port"} - unset
-    assert all(defaults[k] == v for k, v in shown.items())
+# -- configuration (sample.toml: test_driver_sample_config.py) ----------------
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,32 +15,14 @@ from edge_agent.drivers.openscale.protocol import (
     parse_line,
 )
 from edge_agent.errors import FrameError
+from tests.edge_agent.drivers.frames import Recorded, load_frames
 
 pytestmark = pytest.mark.timeout(30)
 
 FRAMES = Path(protocol.__file__).parent / "frames" / "replies.txt"
 
 
-@dataclass(frozen=True)
-class Recorded:
-    kind: str
-    expect: str
-    frame: bytes
-
-
-def _recorded() -> list[Recorded]:
-    rows = []
-    for line in FRAMES.read_text(encoding="ascii").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, expect, literal = line.split(None, 2)
-        frame = ast.literal_eval(literal)
-        assert isinstance(frame, bytes), line
-        rows.append(Recorded(kind, expect, frame))
-    return rows
-
-
-RECORDED = _recorded()
+RECORDED = load_frames(FRAMES)
 
 
 def test_recorded_lines_cover_every_kind_and_unit() -> None:
@@ -117,36 +96,3 @@ def test_unit_table_is_data() -> None:
     assert UNIT_GRAMS["lbs"] == pytest.approx(453.59237)
     with pytest.raises(TypeError):
         UNIT_GRAMS["g"] = 1.0  # type: ignore[index]
-
-
-def test_fuzz_raises_only_frame_error() -> None:
-    rng = random.Random(0)
-    valid = [r.frame for r in RECORDED if r.kind in ("reading", "nonumber")]
-    alphabet = b"0123456789.,-lbskgnaifovReadings:\r\n\xff\x00"
-    parsed = 0
-    for _ in range(3000):
-        choice = rng.random()
-        if choice < 0.3:
-            line = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
-        elif choice < 0.6:
-            line = bytes(rng.choice(alphabet) for _ in range(rng.randrange(30)))
-        else:  # mutate a valid line: flip, drop or insert one byte
-            data = bytearray(rng.choice(valid))
-            pos = rng.randrange(len(data) + 1)
-            op = rng.randrange(3)
-            if op == 0 and pos < len(data):
-                data[pos] = rng.randrange(256)
-            elif op == 1 and pos < len(data):
-                del data[pos]
-            else:
-                data.insert(pos, rng.randrange(256))
-            line = bytes(data)
-        try:
-            result = parse_line(line)
-        except FrameError:
-            continue
-        parsed += 1
-        assert isinstance(result, Reading | NoNumber | BannerLine)
-        if isinstance(result, Reading):
-            assert result.unit in UNIT_GRAMS
-    assert parsed > 0  # the mutations did leave some lines valid

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-import tomllib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from edge_agent.drivers.base import WeightDriver, WeightSample
+from edge_agent.drivers.base import WeightSample
 from edge_agent.drivers.sartorius import SartoriusConfig, SartoriusScale, WeightFrame
-from edge_agent.drivers.sartorius import driver as driver_module
 from edge_agent.errors import (
     CommandRejected,
     DeviceUnavailable,
@@ -23,11 +20,10 @@ from edge_agent.errors import (
     WeightOutOfRange,
 )
 from firmware_sim.sartorius_scale import SartoriusEmulator
+from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
 
-SAMPLE = Path(driver_module.__file__).parent / "sample.toml"
-BINDING_KEYS = {"location", "sku", "item_weight_g", "tare_g", "poll_interval_s"}
 MODES = ["request", "stream"]
 
 Rig = Callable[..., tuple[SartoriusEmulator, SartoriusScale]]
@@ -47,54 +43,38 @@ def rig() -> Iterator[Rig]:
 
     In stream mode the emulator auto-prints every 20 ms.
     """
-    made: list[tuple[SartoriusEmulator, SartoriusScale]] = []
+    with driver_rigs() as opened:
 
-    def make(
-        *,
-        mode: str = "request",
-        timeout_s: float = 1.0,
-        driver: dict[str, Any] | None = None,
-        **emulator: Any,
-    ) -> tuple[SartoriusEmulator, SartoriusScale]:
-        defaults: dict[str, Any] = {"settle_s": 0.0}
-        if mode == "stream":
-            defaults |= {"auto_print": True, "print_interval_s": 0.02}
-        emu = SartoriusEmulator(**(defaults | emulator))
-        emu.start()
-        config = SartoriusConfig(
-            type="sartorius", port=emu.port, mode=mode, timeout_s=timeout_s, **(driver or {})
-        )
-        scale = SartoriusScale(config)
-        made.append((emu, scale))
-        scale.open()
-        return emu, scale
+        def make(
+            *,
+            mode: str = "request",
+            timeout_s: float = 1.0,
+            driver: dict[str, Any] | None = None,
+            **emulator: Any,
+        ) -> tuple[SartoriusEmulator, SartoriusScale]:
+            defaults: dict[str, Any] = {"settle_s": 0.0}
+            if mode == "stream":
+                defaults |= {"auto_print": True, "print_interval_s": 0.02}
+            emu = SartoriusEmulator(**(defaults | emulator))
+            emu.start()
+            config = SartoriusConfig(
+                type="sartorius", port=emu.port, mode=mode, timeout_s=timeout_s, **(driver or {})
+            )
+            scale = SartoriusScale(config)
+            return opened(emu, scale)
 
-    yield make
-    for emu, scale in made:
-        scale.close()
-        emu.stop()
+        yield make
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("id_codes", [False, True], ids=["16-char", "22-char"])
-def test_stable_reading(rig: Rig, mode: str, id_codes: bool) -> None:
-    emu, scale = rig(mode=mode, id_codes=id_codes)
+def test_stable_reading_with_id_codes(rig: Rig, mode: str) -> None:
+    # 16-character frames are covered by test_scale_driver_contract.py.
+    emu, scale = rig(mode=mode, id_codes=True)
     emu.set_load(123.45)
     assert scale.read_weight() == WeightSample(grams=123.45, stable=True)
     assert scale.stats.ok == 1
     assert scale.stats.bad == 0
     assert 123.45 in emu.reported_stable
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_unstable_reading_has_no_unit(rig: Rig, mode: str) -> None:
-    emu, scale = rig(mode=mode, settle_s=30.0, dynamic_noise_g=1.0)
-    emu.set_load(500.0)
-    sample = scale.read_weight()
-    assert sample is not None
-    assert not sample.stable
-    assert sample.grams == pytest.approx(500.0, abs=1.0)
-    assert set(emu.reported_stable) <= {0.0}  # only the empty pan before the load
 
 
 def test_unstable_frames_take_the_unit_of_the_last_stable_one(rig: Rig) -> None:
@@ -121,21 +101,6 @@ def test_stream_never_takes_the_tail_of_a_frame(rig: Rig) -> None:
     for _ in range(10):
         assert scale.read_weight() == WeightSample(grams=-12.5, stable=True)
     assert scale.stats.bad == 0
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_overload_and_underload_raise(rig: Rig, mode: str) -> None:
-    emu, scale = rig(mode=mode, capacity_g=1000.0, underload_g=20.0)
-    emu.set_load(1000.5)
-    with pytest.raises(WeightOutOfRange, match="overload") as over:
-        scale.read_weight()
-    assert over.value.direction == "overload"
-    emu.set_load(-25.0)
-    with pytest.raises(WeightOutOfRange) as under:
-        scale.read_weight()
-    assert under.value.direction == "underload"
-    emu.set_load(999.0)
-    assert scale.read_weight() == WeightSample(grams=999.0, stable=True)
 
 
 @pytest.mark.parametrize("id_codes", [False, True], ids=["16-char", "22-char"])
@@ -208,59 +173,6 @@ def test_zero_outside_the_zero_range_is_ignored_by_the_balance(rig: Rig) -> None
     assert scale.read_weight() == WeightSample(grams=500.0, stable=True)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_garbage_is_counted_and_the_next_read_works(rig: Rig, mode: str) -> None:
-    emu, scale = rig(mode=mode, garbage_probability=1.0)
-    emu.set_load(80.0)
-    with pytest.raises(FrameError, match="non-ASCII"):
-        scale.read_weight()
-    assert scale.stats.bad == 1
-    emu.garbage_probability = 0.0
-    assert scale.read_weight() == WeightSample(grams=80.0, stable=True)
-    assert scale.stats.ok == 1
-
-
-def test_mixed_garbage_never_yields_a_wrong_weight(rig: Rig) -> None:
-    emu, scale = rig(garbage_probability=0.4, seed=7)
-    emu.set_load(123.45)
-    good = bad = 0
-    for _ in range(40):
-        try:
-            sample = scale.read_weight()
-        except FrameError:
-            bad += 1
-            continue
-        assert sample == WeightSample(grams=123.45, stable=True)
-        good += 1
-    assert good > 0
-    assert bad > 0
-    assert (scale.stats.ok, scale.stats.bad) == (good, bad)
-    assert emu.reported_stable == [123.45] * good
-
-
-def test_dropped_reply_times_out_then_recovers(rig: Rig) -> None:
-    emu, scale = rig(drop_probability=1.0, timeout_s=0.1)
-    emu.set_load(10.0)
-    started = time.monotonic()
-    with pytest.raises(DeviceUnavailable, match=r"no complete frame within 0\.1 s"):
-        scale.read_weight()
-    assert time.monotonic() - started < 1.0
-    assert scale.stats.timeouts == 1
-    emu.drop_probability = 0.0
-    assert scale.read_weight() == WeightSample(grams=10.0, stable=True)
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_silent_device_times_out_until_it_recovers(rig: Rig, mode: str) -> None:
-    emu, scale = rig(mode=mode, timeout_s=0.1)
-    emu.set_load(10.0)
-    emu.fail()
-    with pytest.raises(DeviceUnavailable, match=f"{mode} mode"):
-        scale.read_weight()
-    emu.recover()
-    assert scale.read_weight() == WeightSample(grams=10.0, stable=True)
-
-
 def test_request_mode_against_a_balance_that_does_not_stream(rig: Rig) -> None:
     _, scale = rig(mode="request")
     scale.config = scale.config.model_copy(update={"mode": "stream", "timeout_s": 0.1})
@@ -268,76 +180,14 @@ def test_request_mode_against_a_balance_that_does_not_stream(rig: Rig) -> None:
         scale.read_weight()  # stream mode waits for prints that never come
 
 
-def test_emulator_gone_raises_device_unavailable(rig: Rig) -> None:
-    emu, scale = rig(timeout_s=0.3)
-    emu.stop()
-    with pytest.raises(DeviceUnavailable):
-        scale.read_weight()
-
-
-def test_close_is_idempotent_and_reads_after_close_fail(rig: Rig) -> None:
-    _, scale = rig()
-    scale.close()
-    scale.close()
-    assert not scale.is_open
-    with pytest.raises(DeviceUnavailable, match="not open"):
-        scale.read_weight()
-    with pytest.raises(DeviceUnavailable, match="not open"):
-        scale.zero()
-
-
-def test_open_missing_port_raises_device_unavailable() -> None:
-    scale = SartoriusScale(SartoriusConfig(type="sartorius", port="/dev/does-not-exist-sbi"))
-    with pytest.raises(DeviceUnavailable, match="cannot open"):
-        scale.open()
-    scale.close()
-
-
-def test_port_is_opened_exclusively(rig: Rig) -> None:
-    emu, scale = rig()
-    other = SartoriusScale(scale.config)
-    with pytest.raises(DeviceUnavailable):
-        other.open()
-    assert scale.name == emu.port
-
-
-def test_read_frame_and_protocol_conformance(rig: Rig) -> None:
+def test_read_frame_returns_the_parsed_frame(rig: Rig) -> None:
     emu, scale = rig(id_codes=True)
     emu.set_load(1.0)
     assert scale.read_frame() == WeightFrame(1.0, "g", "N")
-    driver: WeightDriver = scale  # checked by mypy when run over tests
-    assert isinstance(scale, WeightDriver)
-    assert driver.read_weight() == WeightSample(grams=1.0, stable=True)
+    assert scale.read_weight() == WeightSample(grams=1.0, stable=True)
 
 
-# -- configuration -----------------------------------------------------------
-
-
-def _sample_table() -> dict[str, Any]:
-    scales = tomllib.loads(SAMPLE.read_text(encoding="utf-8"))["scales"]
-    assert isinstance(scales, list)
-    assert len(scales) == 1
-    table: dict[str, Any] = scales[0]
-    return table
-
-
-def test_sample_driver_part_validates() -> None:
-    table = _sample_table()
-    assert BINDING_KEYS - {"poll_interval_s"} <= table.keys()
-    driver_part = {k: v for k, v in table.items() if k not in BINDING_KEYS}
-    config = SartoriusConfig.model_validate(driver_part)
-    assert config.port == "/dev/ttyUSB0"
-    assert (config.baudrate, config.bytesize, config.parity, config.stopbits) == (9600, 7, "O", 1)
-
-
-def test_sample_commented_options_are_the_defaults() -> None:
-    text = SAMPLE.read_text(encoding="utf-8")
-    driver_text = text.split("--- agent's binding")[0]
-    commented = re.findall(r"^# (\w+ = .+)$", driver_text, flags=re.MULTILINE)
-    shown = tomllib.loads("\n".join(commented))
-    defaults = SartoriusConfig(type="sartorius", port="x").model_dump()
-    assert shown.keys() == defaults.keys() - {"type", "port"}
-    assert all(defaults[k] == v for k, v in shown.items())
+# -- configuration (sample.toml: test_driver_sample_config.py) ----------------
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,33 +20,18 @@ from edge_agent.drivers.stgs.protocol import (
     parse_frame,
 )
 from edge_agent.errors import FrameError
+from tests.edge_agent.drivers.frames import Recorded, load_frames
 
 pytestmark = pytest.mark.timeout(30)
 
 FRAMES = Path(protocol.__file__).parent / "frames" / "replies.txt"
 
 
-@dataclass(frozen=True)
-class Recorded:
-    kind: str
-    address: str | None
-    expect: str
-    frame: bytes
+RECORDED = load_frames(FRAMES, extra=1)  # the extra column is the address
 
 
-def _recorded() -> list[Recorded]:
-    rows = []
-    for line in FRAMES.read_text(encoding="ascii").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, address, expect, literal = line.split(None, 3)
-        frame = ast.literal_eval(literal)
-        assert isinstance(frame, bytes), line
-        rows.append(Recorded(kind, None if address == "-" else address, expect, frame))
-    return rows
-
-
-RECORDED = _recorded()
+def address(rec: Recorded) -> str | None:
+    return None if rec.extra[0] == "-" else rec.extra[0]
 
 
 def test_recorded_frames_cover_every_status_kind_and_unit() -> None:
@@ -68,7 +50,7 @@ def test_recorded_frames_cover_every_status_kind_and_unit() -> None:
     kinds |= {Kind.NET if f.net else Kind.GROSS for f in parsed if isinstance(f, WeightFrame)}
     assert kinds == set(Kind)
     assert {f.unit for f in parsed if isinstance(f, WeightFrame)} == set(UNIT_GRAMS)
-    assert any(r.address for r in RECORDED if r.kind == "reply")
+    assert any(address(r) for r in RECORDED if r.kind == "reply")
 
 
 @pytest.mark.parametrize("rec", RECORDED, ids=lambda r: repr(r.frame)[:40])
@@ -78,7 +60,7 @@ def test_recorded_frame(rec: Recorded) -> None:
             parse_frame(rec.frame)
         return
     frame = parse_frame(rec.frame)
-    assert frame.address == rec.address
+    assert frame.address == address(rec)
     if rec.kind in ("stable", "unstable"):
         assert isinstance(frame, WeightFrame)
         assert frame.stable is (rec.kind == "stable")
@@ -157,34 +139,3 @@ def test_encode_command() -> None:
     for address in ("1", "001", "0 ", "Ü1"):
         with pytest.raises(ValueError, match="address"):
             encode_command("READ", address)
-
-
-def test_fuzz_raises_only_frame_error() -> None:
-    rng = random.Random(0)
-    valid = [r.frame for r in RECORDED if r.kind != "garbage"]
-    alphabet = b" STUGNVLRZOKE01,+-0123456789.kgtlbo\r\n\xff\x00"
-    parsed = 0
-    for _ in range(3000):
-        choice = rng.random()
-        if choice < 0.3:
-            frame = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
-        elif choice < 0.6:
-            frame = bytes(rng.choice(alphabet) for _ in range(rng.randrange(30)))
-        else:  # mutate a valid frame: flip, drop or insert one byte
-            data = bytearray(rng.choice(valid))
-            pos = rng.randrange(len(data) + 1)
-            op = rng.randrange(3)
-            if op == 0 and pos < len(data):
-                data[pos] = rng.randrange(256)
-            elif op == 1 and pos < len(data):
-                del data[pos]
-            else:
-                data.insert(pos, rng.randrange(256))
-            frame = bytes(data)
-        try:
-            reply = parse_frame(frame)
-        except FrameError:
-            continue
-        parsed += 1
-        assert isinstance(reply, WeightFrame | StatusFrame | RawFrame | CommandReply)
-    assert parsed > 0  # the mutations did leave some frames valid

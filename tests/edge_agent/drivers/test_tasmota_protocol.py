@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from edge_agent.drivers.tasmota.protocol import (
     validate_full_topic,
 )
 from edge_agent.errors import FrameError
+from tests.edge_agent.drivers.frames import Recorded, load_frames
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,46 +33,27 @@ FRAMES = Path(protocol.__file__).parent / "frames" / "messages.txt"
 KINDS = {"weight", "no-weight", "bad-weight", "uid", "no-uid", "bad-uid", "lwt", "bad-lwt"}
 
 
-@dataclass(frozen=True)
-class Recorded:
-    kind: str
-    expect: str
-    payload: bytes
-
-
-def _recorded() -> list[Recorded]:
-    rows = []
-    for line in FRAMES.read_text(encoding="ascii").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, expect, literal = line.split(None, 2)
-        payload = ast.literal_eval(literal)
-        assert isinstance(payload, bytes), line
-        rows.append(Recorded(kind, expect, payload))
-    return rows
-
-
-RECORDED = _recorded()
+RECORDED = load_frames(FRAMES)
 
 
 def test_recorded_payloads_cover_every_kind() -> None:
     assert {r.kind for r in RECORDED} == KINDS
 
 
-@pytest.mark.parametrize("rec", RECORDED, ids=lambda r: f"{r.kind}:{r.payload[:40]!r}")
+@pytest.mark.parametrize("rec", RECORDED, ids=lambda r: f"{r.kind}:{r.frame[:40]!r}")
 def test_recorded_payload(rec: Recorded) -> None:
     if rec.kind == "weight":
-        reading = parse_hx711_sensor(rec.payload)
+        reading = parse_hx711_sensor(rec.frame)
         assert reading is not None
         assert reading.grams == float(rec.expect)
     elif rec.kind == "no-weight":
-        assert parse_hx711_sensor(rec.payload) is None
+        assert parse_hx711_sensor(rec.frame) is None
     elif rec.kind == "uid":
-        assert parse_rdm6300_sensor(rec.payload) == rec.expect
+        assert parse_rdm6300_sensor(rec.frame) == rec.expect
     elif rec.kind == "no-uid":
-        assert parse_rdm6300_sensor(rec.payload) is None
+        assert parse_rdm6300_sensor(rec.frame) is None
     elif rec.kind == "lwt":
-        assert parse_lwt(rec.payload) is (rec.expect == "online")
+        assert parse_lwt(rec.frame) is (rec.expect == "online")
     else:
         parse: Callable[[bytes], object] = {
             "bad-weight": parse_hx711_sensor,
@@ -81,7 +61,7 @@ def test_recorded_payload(rec: Recorded) -> None:
             "bad-lwt": parse_lwt,
         }[rec.kind]
         with pytest.raises(FrameError):
-            parse(rec.payload)
+            parse(rec.frame)
 
 
 def test_hx711_reading_keeps_count_and_raw_values() -> None:
@@ -205,7 +185,7 @@ def test_bad_device_topics(topic: str) -> None:
 def test_fuzz_raises_only_frame_error() -> None:
     """Mutated recorded payloads and random bytes: a value or FrameError, never else."""
     rng = random.Random(0)
-    seeds = [r.payload for r in RECORDED if r.payload]
+    seeds = [r.frame for r in RECORDED if r.frame]
     parsers: list[Callable[[bytes], object]] = [
         parse_hx711_sensor,
         parse_rdm6300_sensor,
