@@ -267,6 +267,6 @@ class ChafonEmulator(PtyDevice):
             if bad_crc:
                 self._write(frame[:-1] + bytes([frame[-1] ^ flip]))
                 continue
-            self._write(frame)
-            with self._lock:
+            with self._lock:  # count before writing, as every emulator logs
                 self._frames_sent += 1
+            self._write(frame)

@@ -155,15 +155,16 @@ class Rdm6300Emulator(PtyDevice):
             elif bad_checksum:
                 self._write(em4100_frame(tag, checksum_error=flip))
             else:
-                self._write(em4100_frame(tag))
+                # Log before writing: a fast reader may check as soon as it has the frame.
                 self._count(tag)
+                self._write(em4100_frame(tag))
         with self._lock:
             ghost = ghost and ghost_id not in self._field
         if ghost:
-            self._write(em4100_frame(ghost_id))
             self._count(ghost_id)
             with self._lock:
                 self._ghosts.append(ghost_id)
+            self._write(em4100_frame(ghost_id))
 
     def _count(self, tag: str) -> None:
         with self._lock:

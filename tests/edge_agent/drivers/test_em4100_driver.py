@@ -135,9 +135,13 @@ def test_ghost_reads_pass_the_checksum_and_are_reported(rig: Rig) -> None:
     # requires repeated sightings before it counts a tag.
     emu, reader, _ = rig(ghost_probability=1.0, seed=5)
     emu.add_tag(TAG)
-    reported = ids(reader.read_tags())
+    reported: set[str] = set()
+    for _ in range(20):  # bounded: one read window can miss a frame on a loaded machine
+        reported |= set(ids(reader.read_tags()))
+        if TAG in reported and len(reported) > 1:
+            break
     assert TAG in reported
-    ghosts = set(reported) - {TAG}
+    ghosts = reported - {TAG}
     assert ghosts
     assert ghosts <= set(emu.ghosts_sent)
     assert reader.stats.bad_frames == 0
