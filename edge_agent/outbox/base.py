@@ -15,6 +15,8 @@ absolute) or `drop_newest`. Every dropped message is counted.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -85,3 +87,49 @@ class Outbox(Protocol):
     def pending_bytes(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+class OutboxBookkeeping:
+    """What every outbox keeps the same way: bounds, counters, and which
+    messages are in flight (in memory only: after a restart nothing is)."""
+
+    def __init__(self, limits: OutboxLimits | None, clock: Callable[[], float]) -> None:
+        self.limits = limits or OutboxLimits()
+        self.stats = OutboxStats()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._in_flight: set[int] = set()
+        self._count = 0
+        self._bytes = 0
+
+    def reject(self, ids: list[int]) -> None:
+        with self._lock:
+            for item_id in ids:
+                if item_id in self._in_flight:
+                    self._in_flight.discard(item_id)
+                    self.stats.rejected += 1
+
+    def reject_all(self) -> None:
+        with self._lock:
+            self.stats.rejected += len(self._in_flight)
+            self._in_flight.clear()
+
+    def pending(self) -> int:
+        with self._lock:
+            return self._count
+
+    def pending_bytes(self) -> int:
+        with self._lock:
+            return self._bytes
+
+    def _over(self, incoming: int) -> bool:
+        """Would one more message of `incoming` bytes exceed a bound?"""
+        return (
+            self._count + 1 > self.limits.max_messages
+            or self._bytes + incoming > self.limits.max_bytes
+        )
+
+    def _forget(self, item_id: int, size: int) -> None:
+        self._count -= 1
+        self._bytes -= size
+        self._in_flight.discard(item_id)

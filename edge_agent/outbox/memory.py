@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from edge_agent.outbox.base import OutboxItem, OutboxLimits, OutboxStats, OverflowPolicy
+from edge_agent.outbox.base import OutboxBookkeeping, OutboxItem, OutboxLimits, OverflowPolicy
 
 
-class MemoryOutbox:
+class MemoryOutbox(OutboxBookkeeping):
     def __init__(
         self, limits: OutboxLimits | None = None, *, clock: Callable[[], float] = time.time
     ) -> None:
-        self.limits = limits or OutboxLimits()
-        self.stats = OutboxStats()
-        self._clock = clock
-        self._lock = threading.Lock()
+        super().__init__(limits, clock)
         self._items: OrderedDict[int, OutboxItem] = OrderedDict()
-        self._in_flight: set[int] = set()
-        self._bytes = 0
         self._next_id = 1
 
     def add(self, topic: str, payload: bytes) -> None:
@@ -39,6 +33,7 @@ class MemoryOutbox:
             item = OutboxItem(self._next_id, topic, payload, self._clock())
             self._next_id += 1
             self._items[item.id] = item
+            self._count += 1
             self._bytes += size
             self.stats.added += 1
 
@@ -61,39 +56,11 @@ class MemoryOutbox:
                     self._remove(item_id)
                     self.stats.accepted += 1
 
-    def reject(self, ids: list[int]) -> None:
-        with self._lock:
-            for item_id in ids:
-                if item_id in self._in_flight:
-                    self._in_flight.discard(item_id)
-                    self.stats.rejected += 1
-
-    def reject_all(self) -> None:
-        with self._lock:
-            self.stats.rejected += len(self._in_flight)
-            self._in_flight.clear()
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-    def pending_bytes(self) -> int:
-        with self._lock:
-            return self._bytes
-
     def close(self) -> None:
         pass
 
-    def _over(self, incoming: int) -> bool:
-        return (
-            len(self._items) + 1 > self.limits.max_messages
-            or self._bytes + incoming > self.limits.max_bytes
-        )
-
     def _remove(self, item_id: int) -> None:
-        item = self._items.pop(item_id)
-        self._bytes -= len(item.payload)
-        self._in_flight.discard(item_id)
+        self._forget(item_id, len(self._items.pop(item_id).payload))
 
     def _expire(self) -> None:
         horizon = self._clock() - self.limits.max_age_s

@@ -9,13 +9,12 @@ know), which is safe because levels are absolute and writes idempotent.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from edge_agent.errors import EdgeError
-from edge_agent.outbox.base import OutboxItem, OutboxLimits, OutboxStats, OverflowPolicy
+from edge_agent.outbox.base import OutboxBookkeeping, OutboxItem, OutboxLimits, OverflowPolicy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -27,7 +26,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 
 
-class SqliteOutbox:
+class SqliteOutbox(OutboxBookkeeping):
     def __init__(
         self,
         path: Path,
@@ -35,11 +34,7 @@ class SqliteOutbox:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.limits = limits or OutboxLimits()
-        self.stats = OutboxStats()
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._in_flight: set[int] = set()
+        super().__init__(limits, clock)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -51,8 +46,8 @@ class SqliteOutbox:
             ).fetchone()
         except sqlite3.Error as exc:
             raise EdgeError(f"outbox {path} cannot be opened: {exc}") from exc
-        self._count: int = count
-        self._bytes: int = size
+        self._count = count
+        self._bytes = size
 
     def add(self, topic: str, payload: bytes) -> None:
         with self._lock:
@@ -114,40 +109,9 @@ class SqliteOutbox:
                     self._forget(item_id, row[0])
                     self.stats.accepted += 1
 
-    def reject(self, ids: list[int]) -> None:
-        with self._lock:
-            for item_id in ids:
-                if item_id in self._in_flight:
-                    self._in_flight.discard(item_id)
-                    self.stats.rejected += 1
-
-    def reject_all(self) -> None:
-        with self._lock:
-            self.stats.rejected += len(self._in_flight)
-            self._in_flight.clear()
-
-    def pending(self) -> int:
-        with self._lock:
-            return self._count
-
-    def pending_bytes(self) -> int:
-        with self._lock:
-            return self._bytes
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def _over(self, incoming: int) -> bool:
-        return (
-            self._count + 1 > self.limits.max_messages
-            or self._bytes + incoming > self.limits.max_bytes
-        )
-
-    def _forget(self, item_id: int, size: int) -> None:
-        self._count -= 1
-        self._bytes -= size
-        self._in_flight.discard(item_id)
 
     def _expire(self) -> None:
         horizon = self._clock() - self.limits.max_age_s
