@@ -24,6 +24,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
+from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
 TERMINATOR: Final = b"\r\n"
@@ -36,19 +37,8 @@ MAX_FRAME_BYTES: Final = 64
 #: Grams per unit for every weight unit the driver accepts. Tael (`tl`) and
 #: tola (`t`) are left out on purpose: the tael differs by region and `t`
 #: reads as tonne elsewhere; a balance set to them gives a `FrameError`.
-UNIT_GRAMS: Final[Mapping[str, float]] = MappingProxyType(
-    {
-        "g": 1.0,
-        "kg": 1000.0,
-        "mg": 0.001,
-        "ct": 0.2,  # metric carat
-        "oz": 28.349523125,  # avoirdupois ounce (exact)
-        "lb": 453.59237,  # international avoirdupois pound (exact)
-        "ozt": 31.1034768,  # troy ounce (exact)
-        "dwt": 1.55517384,  # pennyweight (exact)
-        "GN": 0.06479891,  # grain (exact)
-        "mo": 3.75,  # momme (exact)
-    }
+UNIT_GRAMS: Final[Mapping[str, float]] = unit_table(
+    "g", "kg", "mg", "ct", "oz", "lb", "ozt", "dwt", "GN", "mo"
 )
 
 #: Units of the balance's non-weighing modes: the value is not a weight.

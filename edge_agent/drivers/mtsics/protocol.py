@@ -19,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
 TERMINATOR: Final = b"\r\n"
@@ -28,16 +29,7 @@ TERMINATOR: Final = b"\r\n"
 MAX_FRAME_BYTES: Final = 256
 
 #: Grams per unit, for every unit the driver accepts from a balance.
-UNIT_GRAMS: Final[Mapping[str, float]] = MappingProxyType(
-    {
-        "g": 1.0,
-        "kg": 1000.0,
-        "mg": 0.001,
-        "lb": 453.59237,  # international avoirdupois pound (exact)
-        "oz": 28.349523125,  # avoirdupois ounce (exact)
-        "ct": 0.2,  # metric carat
-    }
-)
+UNIT_GRAMS: Final[Mapping[str, float]] = unit_table("g", "kg", "mg", "lb", "oz", "ct")
 
 
 class Status(StrEnum):

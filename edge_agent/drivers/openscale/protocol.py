@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
 TERMINATOR: Final = b"\r\n"
@@ -33,12 +33,7 @@ TERMINATOR: Final = b"\r\n"
 MAX_LINE_BYTES: Final = 128
 
 #: Grams per unit; the firmware knows only these two.
-UNIT_GRAMS: Final[Mapping[str, float]] = MappingProxyType(
-    {
-        "kg": 1000.0,
-        "lbs": 453.59237,  # international avoirdupois pound (exact)
-    }
-)
+UNIT_GRAMS: Final[Mapping[str, float]] = unit_table("kg", lbs="lb")
 
 #: Lines the firmware prints at start-up, before `Readings:` (firmware 1.0-1.2).
 #: The first is blank: the banner starts with CR LF.

@@ -26,6 +26,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
 TERMINATOR: Final = b"\r\n"
@@ -37,19 +38,8 @@ MAX_FRAME_BYTES: Final = 64
 
 #: Grams per unit, for every mass unit the driver accepts from a balance.
 #: Count and percent modes (`pcs`, `%`) are not masses and are refused.
-UNIT_GRAMS: Final[Mapping[str, float]] = MappingProxyType(
-    {
-        "g": 1.0,
-        "kg": 1000.0,
-        "mg": 0.001,
-        "ct": 0.2,  # metric carat
-        "lb": 453.59237,  # international avoirdupois pound (exact)
-        "oz": 28.349523125,  # avoirdupois ounce (exact)
-        "ozt": 31.1034768,  # troy ounce
-        "dwt": 1.55517384,  # pennyweight
-        "GN": 0.06479891,  # grain
-        "t": 1_000_000.0,  # metric ton
-    }
+UNIT_GRAMS: Final[Mapping[str, float]] = unit_table(
+    "g", "kg", "mg", "ct", "lb", "oz", "ozt", "dwt", "GN", "t"
 )
 
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
 TERMINATOR: Final = b"\r\n"
@@ -32,15 +33,7 @@ MAX_FRAME_BYTES: Final = 80
 
 #: Grams per unit, looked up case-insensitively (`KG` and `kg` alike). `t` is
 #: the tonne here: these are industrial indicators.
-UNIT_GRAMS: Final[Mapping[str, float]] = MappingProxyType(
-    {
-        "g": 1.0,
-        "kg": 1000.0,
-        "t": 1_000_000.0,
-        "lb": 453.59237,  # international avoirdupois pound (exact)
-        "oz": 28.349523125,  # avoirdupois ounce (exact)
-    }
-)
+UNIT_GRAMS: Final[Mapping[str, float]] = unit_table("g", "kg", "t", "lb", "oz")
 
 
 class Status(StrEnum):
