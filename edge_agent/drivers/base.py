@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 
 @dataclass(slots=True)
@@ -93,3 +94,28 @@ class TagDriver(Protocol):
     def close(self) -> None:
         """Close the device; safe to call twice."""
         ...
+
+
+class DeviceSession:
+    """`with driver:` opens the device and closes it on the way out.
+
+    Drivers inherit this and define `open()` and `close()`.
+    """
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

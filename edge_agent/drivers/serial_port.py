@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from types import TracebackType
-from typing import Self
 
 import serial
 
-from edge_agent.drivers.base import FrameStats
+from edge_agent.drivers.base import DeviceSession, FrameStats
 from edge_agent.drivers.serial_settings import SerialSettings
 from edge_agent.errors import DeviceUnavailable, FrameError
 
@@ -179,7 +177,7 @@ class SerialLink:
         return self._port
 
 
-class SerialDriver:
+class SerialDriver(DeviceSession):
     """Opening, closing and `with` for a driver whose device is on a `SerialLink`.
 
     The driver sets `_link` in its constructor and extends `open()`/`close()`
@@ -203,18 +201,6 @@ class SerialDriver:
     def close(self) -> None:
         """Close the port; safe to call twice."""
         self._link.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _close_quietly(port: serial.Serial) -> None:

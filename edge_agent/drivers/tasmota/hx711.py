@@ -16,12 +16,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from edge_agent.drivers.base import WeightSample
+from edge_agent.drivers.base import DeviceSession, WeightSample
 from edge_agent.drivers.tasmota.link import NodeLink, TasmotaNodeConfig
 from edge_agent.drivers.tasmota.protocol import parse_hx711_sensor
 from edge_agent.errors import CommandRejected, DeviceUnavailable, FrameError
@@ -69,7 +68,7 @@ class Hx711Stats:
     stale: int = 0  # times the node was declared stale
 
 
-class TasmotaHx711:
+class TasmotaHx711(DeviceSession):
     """A load cell on an ESP8266/ESP32 running Tasmota, read over MQTT.
 
     Implements `edge_agent.drivers.base.WeightDriver`. Not thread-safe: one
@@ -111,18 +110,6 @@ class TasmotaHx711:
     def close(self) -> None:
         """Disconnect; safe to call twice."""
         self._link.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def read_weight(self) -> WeightSample | None:
         """The newest weight not returned before, waiting up to `timeout_s` for one.

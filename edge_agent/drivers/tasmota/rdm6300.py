@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 from pydantic import Field
 
-from edge_agent.drivers.base import TagRead
+from edge_agent.drivers.base import DeviceSession, TagRead
 from edge_agent.drivers.tasmota.link import NodeLink, TasmotaNodeConfig
 from edge_agent.drivers.tasmota.protocol import parse_rdm6300_sensor
 from edge_agent.errors import FrameError
@@ -44,7 +43,7 @@ class Rdm6300Stats:
     debounced: int = 0  # repeats within debounce_s (or within one call), not reported
 
 
-class TasmotaRdm6300:
+class TasmotaRdm6300(DeviceSession):
     """An RDM6300 125 kHz reader on an ESP8266/ESP32 running Tasmota, read over MQTT.
 
     Implements `edge_agent.drivers.base.TagDriver`. Tag ids are the 8 hex
@@ -80,18 +79,6 @@ class TasmotaRdm6300:
     def close(self) -> None:
         """Disconnect; safe to call twice."""
         self._link.close()
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def read_tags(self) -> list[TagRead]:
         """Tags received since the last call, debounced, each once; [] when none.
