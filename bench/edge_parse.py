@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import subprocess
 import sys
@@ -28,78 +27,72 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# (protocol, module, parse function, representative frames as on the wire)
-PROTOCOLS: list[tuple[str, str, str, list[bytes]]] = [
+from edge_agent.drivers.aandd import protocol as aandd  # noqa: E402
+from edge_agent.drivers.chafon import protocol as chafon  # noqa: E402
+from edge_agent.drivers.em4100 import protocol as em4100  # noqa: E402
+from edge_agent.drivers.mtsics import protocol as mtsics  # noqa: E402
+from edge_agent.drivers.openscale import protocol as openscale  # noqa: E402
+from edge_agent.drivers.sartorius import protocol as sartorius  # noqa: E402
+from edge_agent.drivers.stgs import protocol as stgs  # noqa: E402
+from edge_agent.drivers.tasmota import protocol as tasmota  # noqa: E402
+
+
+def chafon_inventory(frame: bytes) -> list[bytes]:
+    """A whole Chafon inventory answer: frame, CRC, then the EPC list."""
+    return chafon.parse_inventory(chafon.parse_response(frame).data)
+
+
+# (protocol, parse function, representative frames as on the wire)
+PROTOCOLS: list[tuple[str, Callable[[bytes], Any], list[bytes]]] = [
     (
         "MT-SICS",
-        "edge_agent.drivers.mtsics.protocol",
-        "parse_response",
+        mtsics.parse_response,
         [b"S S     100.00 g\r\n", b"S D      99.12 g\r\n", b"SI S 12.5 kg\r\n", b"S I\r\n"],
     ),
     (
         "A&D",
-        "edge_agent.drivers.aandd.protocol",
-        "parse_frame",
+        aandd.parse_frame,
         [b"ST,+00123.45  g\r\n", b"US,+00123.40  g\r\n", b"ST,+0001.234 kg\r\n"],
     ),
     (
         "ST,GS",
-        "edge_agent.drivers.stgs.protocol",
-        "parse_frame",
+        stgs.parse_frame,
         [b"ST,GS,   1.250,kg\r\n", b"US,GS,   1.245,kg\r\n", b"01ST,NT,  12.500,kg\r\n"],
     ),
     (
         "Sartorius SBI",
-        "edge_agent.drivers.sartorius.protocol",
-        "parse_frame",
+        sartorius.parse_frame,
         [b"+    123.45 g  \r\n", b"-     12.50 g  \r\n", b"N     +    123.45 g  \r\n"],
     ),
     (
         "OpenScale",
-        "edge_agent.drivers.openscale.protocol",
-        "parse_line",
+        openscale.parse_line,
         [b"12345,1.23,lbs,\r\n", b"12445,0.56,kg,8411342,\r\n"],
     ),
-    ("EM4100", "edge_agent.drivers.em4100.protocol", "decode_frame", [b"\x020F007F5DBA97\x03"]),
+    ("EM4100", em4100.decode_frame, [b"\x020F007F5DBA97\x03"]),
     (
         "Chafon UHF",
-        "bench.edge_parse",
-        "chafon_inventory",
+        chafon_inventory,
         [bytes.fromhex("20000101020c3074257bf7194e4000001a850ce28068940000500a9d2298c67f99")],
     ),
     (
         "Tasmota HX711",
-        "edge_agent.drivers.tasmota.protocol",
-        "parse_hx711_sensor",
+        tasmota.parse_hx711_sensor,
         [
             b'{"Time":"2026-01-05T10:00:00","HX711":{"Weight":1.234,"WeightRaw":1250,"AbsRaw":110004}}'
         ],
     ),
     (
         "Tasmota RDM6300",
-        "edge_agent.drivers.tasmota.protocol",
-        "parse_rdm6300_sensor",
+        tasmota.parse_rdm6300_sensor,
         [b'{"Time":"2026-01-05T10:00:00","RDM6300":{"UID":"008EC793"}}'],
     ),
 ]
 
 
-def chafon_inventory(frame: bytes) -> list[bytes]:
-    """A whole Chafon inventory answer: frame, CRC, then the EPC list."""
-    from edge_agent.drivers.chafon.protocol import parse_inventory, parse_response
-
-    return parse_inventory(parse_response(frame).data)
-
-
 def bench_parse(seconds: float) -> None:
     print(f"{'protocol':<15} {'frames/s (1 core)':>18}")
-    for name, module, func, frames in PROTOCOLS:
-        try:
-            owner = sys.modules[__name__] if module == "bench.edge_parse" else None
-            parse: Callable[[bytes], Any] = getattr(owner or importlib.import_module(module), func)
-        except (ImportError, AttributeError) as exc:
-            print(f"{name:<15} {'skipped':>18}  ({exc})")
-            continue
+    for name, parse, frames in PROTOCOLS:
         for f in frames:
             parse(f)  # every sample frame must parse, or the figure means nothing
         batch = frames * (1000 // len(frames))
