@@ -12,12 +12,14 @@ Times are kept to the millisecond (truncated).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 LEVEL_MEASUREMENT = "stock_level"
+
+FieldValue = float | int | bool | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,26 @@ class LevelPoint:
     raw_weight_g: float | None = None
     stable: bool = True
     seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One point of any measurement other than `stock_level` (events, status,
+    projections, health). Build them with `measurements.<M>.point(...)`.
+
+    Identified like an InfluxDB point: measurement, tag set and time (ms).
+    """
+
+    measurement: str
+    tags: tuple[tuple[str, str], ...]  # sorted by key, no empty values
+    fields: tuple[tuple[str, FieldValue], ...]  # sorted by key
+    time: datetime  # timezone-aware, UTC
+
+    def tag(self, key: str) -> str | None:
+        return dict(self.tags).get(key)
+
+    def field(self, key: str) -> FieldValue | None:
+        return dict(self.fields).get(key)
 
 
 class TimeSeriesStore(Protocol):
@@ -61,6 +83,25 @@ class TimeSeriesStore(Protocol):
         """The newest point of every (site, device, location, sku, source).
 
         Optionally only those of one site.
+        """
+        ...
+
+    def write_points(self, points: Sequence[Point]) -> None:
+        """Write points of other measurements durably, with the same
+        errors and idempotence as `write_levels`."""
+        ...
+
+    def points(
+        self,
+        measurement: str,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Point]:
+        """Points of `measurement` in `[since, until)` whose tags include `tags`.
+
+        Sorted by time, then tag set.
         """
         ...
 

@@ -18,16 +18,18 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from cloud.errors import StoreRejected, StoreUnavailable
-from cloud.timeseries.base import LEVEL_MEASUREMENT, LevelPoint
+from cloud.timeseries.base import LEVEL_MEASUREMENT, FieldValue, LevelPoint, Point
 from cloud.timeseries.line_protocol import (
     MAX_TIME_MS,
     MIN_TIME_MS,
     bound_epoch_ms,
     from_epoch_ms,
     level_line,
+    point_line,
     quote_ident,
     quote_string,
 )
+from cloud.timeseries.measurements import restore_types
 from vmi.errors import ConfigError
 
 # Read in chunks so a server's `max-row-limit` cannot silently truncate a
@@ -99,6 +101,17 @@ class InfluxStore:
             lines = [level_line(point) for point in points]
         except ValueError as exc:
             raise StoreRejected(f"cannot write point: {exc}") from exc
+        self._write_lines(lines)
+
+    def write_points(self, points: Sequence[Point]) -> None:
+        """Write points of any declared measurement, like `write_levels`."""
+        try:
+            lines = [point_line(point) for point in points]
+        except ValueError as exc:
+            raise StoreRejected(f"cannot write point: {exc}") from exc
+        self._write_lines(lines)
+
+    def _write_lines(self, lines: list[str]) -> None:
         for start in range(0, len(lines), self.batch_lines):
             body = "\n".join(lines[start : start + self.batch_lines]).encode()
             self._write_body(gzip.compress(body, compresslevel=5))
@@ -139,6 +152,31 @@ class InfluxStore:
         points = list(self._select(where, latest_only=True))
         points.sort(key=lambda p: (p.site, p.sku, p.location, p.device, p.source))
         return points
+
+    def points(
+        self,
+        measurement: str,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Point]:
+        """Points of `measurement` in `[since, until)` whose tags include `tags`."""
+        where = [f"time >= {_clamp(bound_epoch_ms(since))}ms"]
+        if until is not None:
+            where.append(f"time < {_clamp(bound_epoch_ms(until))}ms")
+        for key, value in sorted((tags or {}).items()):
+            where.append(f"{quote_ident(key)} = {quote_string(value)}")
+        text = (
+            f"SELECT * FROM {quote_ident(measurement)} "  # noqa: S608
+            f"WHERE {' AND '.join(where)} GROUP BY *"
+        )
+        found: list[Point] = []
+        for result in self._query(text):
+            for series in result.get("series", ()):
+                found.extend(_generic_points(measurement, series))
+        found.sort(key=lambda p: (p.time, p.tags))
+        return found
 
     def _select(self, where: str | None, *, latest_only: bool) -> Iterator[LevelPoint]:
         # GROUP BY * puts every tag in the series' `tags` (absent ones as "")
@@ -265,3 +303,15 @@ def _series_points(series: Mapping[str, Any]) -> Iterator[LevelPoint]:
             stable=stable if isinstance(stable, bool) else True,
             seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
         )
+
+
+def _generic_points(measurement: str, series: Mapping[str, Any]) -> Iterator[Point]:
+    tags = tuple(sorted((k, v) for k, v in (series.get("tags") or {}).items() if v))
+    columns: list[str] = series["columns"]
+    for row in series.get("values") or ():
+        fields: list[tuple[str, FieldValue]] = []
+        for name, value in zip(columns, row, strict=True):
+            if name != "time" and value is not None:
+                fields.append((name, value))
+        restored = restore_types(measurement, dict(fields))
+        yield Point(measurement, tags, tuple(sorted(restored.items())), from_epoch_ms(int(row[0])))

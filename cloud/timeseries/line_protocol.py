@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from cloud.timeseries.base import LEVEL_MEASUREMENT, LevelPoint
+from cloud.timeseries.base import LEVEL_MEASUREMENT, FieldValue, LevelPoint, Point
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
@@ -30,8 +30,6 @@ _INT64_MAX = 2**63 - 1
 # times span roughly 1677-09-21 to 2262-04-11; in whole milliseconds:
 MIN_TIME_MS = -9_223_372_036_854
 MAX_TIME_MS = 9_223_372_036_854
-
-FieldValue = float | int | bool | str
 
 
 def _check_text(kind: str, text: str) -> None:
@@ -167,6 +165,14 @@ def level_line(point: LevelPoint) -> str:
     if point.seq is not None:
         fields += f",seq={format_field_value(int(point.seq))}"
     return f"{series} {fields} {time_ms}"
+
+
+def point_line(point: Point) -> str:
+    """The line of any `Point`, timestamp in milliseconds."""
+    time_ms = to_epoch_ms(point.time)
+    if not MIN_TIME_MS <= time_ms <= MAX_TIME_MS:
+        raise ValueError(f"time outside what InfluxDB can store (1677 to 2262): {point.time}")
+    return line(point.measurement, dict(point.tags), dict(point.fields), time_ms)
 
 
 def _influxql_escape(text: str, quote: str) -> str:

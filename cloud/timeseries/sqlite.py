@@ -10,20 +10,23 @@ are refused here too, so switching stores never changes what is accepted.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from cloud.errors import StoreRejected, StoreUnavailable
-from cloud.timeseries.base import LevelPoint
+from cloud.timeseries.base import LevelPoint, Point
 from cloud.timeseries.line_protocol import (
     bound_epoch_ms,
     from_epoch_ms,
     level_line,
+    point_line,
     to_epoch_ms,
 )
+from cloud.timeseries.measurements import restore_types
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stock_level (
@@ -40,6 +43,29 @@ CREATE TABLE IF NOT EXISTS stock_level (
     PRIMARY KEY (site, device, location, sku, source, time_ms)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS stock_level_site_sku_time ON stock_level (site, sku, time_ms);
+CREATE TABLE IF NOT EXISTS point (
+    measurement TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    PRIMARY KEY (measurement, tags, time_ms)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS point_measurement_time ON point (measurement, time_ms);
+"""
+
+# Other measurements: tags and fields as JSON; a second write of the same
+# identity merges its fields into the stored ones, as InfluxDB does.
+_POINT_UPSERT = """
+INSERT INTO point (measurement, tags, time_ms, fields) VALUES (?, ?, ?, ?)
+ON CONFLICT (measurement, tags, time_ms) DO UPDATE SET
+    fields = json_patch(point.fields, excluded.fields)
+"""
+
+_POINTS = """
+SELECT tags, time_ms, fields FROM point
+WHERE measurement = :measurement AND time_ms >= :since
+    AND (:until IS NULL OR time_ms < :until)
+ORDER BY time_ms, tags
 """
 
 # An upsert rather than INSERT OR REPLACE: REPLACE would null the optional
@@ -110,10 +136,13 @@ class SqliteStore:
     def write_levels(self, points: Sequence[LevelPoint]) -> None:
         """Store `points` in one transaction, committed before returning."""
         rows = [_to_row(point) for point in points]
+        self._execute_many(_UPSERT, rows)
+
+    def _execute_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
         with self._lock:
             try:
                 with self._conn:  # commits, or rolls back on error
-                    self._conn.executemany(_UPSERT, rows)
+                    self._conn.executemany(sql, rows)
             except sqlite3.OperationalError as exc:  # locked, disk full, I/O
                 raise StoreUnavailable(f"SQLite write failed: {exc}") from exc
             except sqlite3.Error as exc:
@@ -140,6 +169,44 @@ class SqliteStore:
                 raise StoreUnavailable(f"SQLite read failed: {exc}") from exc
         return [_from_row(row) for row in rows]
 
+    def write_points(self, points: Sequence[Point]) -> None:
+        """Store points of other measurements in one transaction."""
+        rows = [_point_row(point) for point in points]
+        self._execute_many(_POINT_UPSERT, rows)
+
+    def points(
+        self,
+        measurement: str,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Point]:
+        """Points of `measurement` in `[since, until)` whose tags include `tags`."""
+        params = {
+            "measurement": measurement,
+            "since": bound_epoch_ms(since),
+            "until": None if until is None else bound_epoch_ms(until),
+        }
+        with self._lock:
+            try:
+                rows = self._conn.execute(_POINTS, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite read failed: {exc}") from exc
+        wanted = set((tags or {}).items())
+        found = []
+        for tags_json, time_ms, fields_json in rows:
+            point_tags = tuple((k, v) for k, v in json.loads(tags_json))
+            if not wanted <= set(point_tags):
+                continue
+            fields = restore_types(measurement, json.loads(fields_json))
+            found.append(
+                Point(
+                    measurement, point_tags, tuple(sorted(fields.items())), from_epoch_ms(time_ms)
+                )
+            )
+        return found
+
     def close(self) -> None:
         """Close the database file."""
         with self._lock:
@@ -165,6 +232,16 @@ def _to_row(point: LevelPoint) -> Row:
         int(bool(point.stable)),
         None if point.seq is None else int(point.seq),
     )
+
+
+def _point_row(point: Point) -> tuple[str, str, int, str]:
+    try:
+        point_line(point)  # the same refusals as InfluxStore
+    except ValueError as exc:
+        raise StoreRejected(f"cannot write point: {exc}") from exc
+    tags = json.dumps([list(tag) for tag in point.tags], separators=(",", ":"))
+    fields = json.dumps(dict(point.fields), separators=(",", ":"))
+    return (point.measurement, tags, to_epoch_ms(point.time), fields)
 
 
 def _from_row(row: Row) -> LevelPoint:
