@@ -1,4 +1,4 @@
-"""Private Mosquitto and InfluxDB servers for tests: real processes, no mocks.
+"""Private Mosquitto, InfluxDB and PostgreSQL servers for tests: real processes, no mocks.
 
 Each server runs as our own child process on free loopback ports with its own
 data directory, so tests never touch a system service or another run's data.
@@ -12,13 +12,16 @@ from __future__ import annotations
 import atexit
 import os
 import pwd
+import re
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -94,6 +97,10 @@ class ServerProcess:
     def _log_paths(self) -> list[Path]:
         return [self.output_path]
 
+    def _popen_options(self) -> dict[str, Any]:
+        """More `subprocess.Popen` arguments, e.g. the user to run as."""
+        return {}
+
     # -- life cycle ---------------------------------------------------------
 
     @property
@@ -137,6 +144,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 env=self._environment(),
+                **self._popen_options(),
             )
         _running.add(self)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -331,3 +339,195 @@ bind-address = "{self.host}:{self.rpc_port}"
         except httpx.HTTPError:
             return False
         return response.status_code == 204
+
+
+def postgres_bin_dir() -> Path:
+    """The directory of the PostgreSQL server binaries (`postgres`, `initdb`).
+
+    Debian keeps them off PATH, in /usr/lib/postgresql/<major>/bin; the
+    newest installed major version wins.
+    """
+    on_path = shutil.which("postgres")
+    if on_path and shutil.which("initdb"):
+        return Path(on_path).parent
+    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/postgres")]
+    found.sort(key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)], reverse=True)
+    if found:
+        return found[0]
+    raise ServerError(
+        "PostgreSQL is not installed (no postgres on PATH or in /usr/lib/postgresql/*/bin). "
+        "Run `make test`, which installs the test servers, or install it yourself."
+    )
+
+
+class PostgresServer(ServerProcess):
+    """A private PostgreSQL cluster on a free loopback port, trust authentication.
+
+    The cluster (initdb) lives in `cluster_dir`, its unix socket in that
+    directory too, so it never meets the system's server or its socket in
+    /var/run/postgresql. PostgreSQL refuses to run as root: when the tests
+    run as root, `initdb` and `postgres` run as the `postgres` user (set by
+    Popen itself, no wrapper process, so the PID is the server's), and the
+    cluster goes to a fresh directory under the system temp dir that this
+    user owns, because pytest's own temp tree is private to root. That
+    directory is removed when the test process exits. Durability settings
+    are off (fsync, synchronous commit): a test cluster trades crash safety
+    for speed, and stop() always shuts it down cleanly.
+    """
+
+    name = "postgres"
+    superuser = "postgres"
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.bin_dir = postgres_bin_dir()
+        self.host = _HOST
+        self.port = 0
+        self._account: pwd.struct_passwd | None = None
+        if os.geteuid() == 0:
+            try:
+                self._account = pwd.getpwnam("postgres")
+            except KeyError as exc:
+                raise ServerError(
+                    "running as root, PostgreSQL needs the `postgres` user to run as; "
+                    "install Debian's postgresql package (it creates the user)"
+                ) from exc
+            self.cluster_dir = Path(tempfile.mkdtemp(prefix="vmi-test-pg-"))
+            os.chown(self.cluster_dir, self._account.pw_uid, self._account.pw_gid)
+            atexit.register(self._remove_private_cluster)
+        else:
+            self.cluster_dir = self.data_dir / "cluster"
+
+    @property
+    def url(self) -> str:
+        """`postgresql+psycopg://postgres@127.0.0.1:PORT/postgres` (the maintenance database)."""
+        return self.database_url("postgres")
+
+    def database_url(self, db_name: str) -> str:
+        """The SQLAlchemy URL of database `db_name` on this server."""
+        return f"postgresql+psycopg://{self.superuser}@{self.host}:{self.port}/{db_name}"
+
+    def create_database(self, db_name: str) -> str:
+        """Create database `db_name` and return its SQLAlchemy URL."""
+        self._admin(f'CREATE DATABASE "{db_name}"')
+        return self.database_url(db_name)
+
+    def drop_database(self, db_name: str) -> None:
+        """Drop database `db_name`, disconnecting anyone still using it."""
+        self._admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        import psycopg  # only the PostgreSQL tests need it
+
+        with psycopg.connect(**self._connect_args(), autocommit=True) as conn:
+            conn.execute(sql.encode())
+
+    def _connect_args(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.superuser,
+            "dbname": "postgres",
+            "connect_timeout": 2,
+        }
+
+    # -- ServerProcess ------------------------------------------------------
+
+    def _pick_ports(self) -> None:
+        self.port = free_port()
+
+    def _write_config(self) -> None:
+        # Settings go on the command line; the cluster is created only once,
+        # so restart() keeps its data.
+        if (self.cluster_dir / "PG_VERSION").exists():
+            return
+        command = [
+            str(self.bin_dir / "initdb"),
+            "--pgdata",
+            str(self.cluster_dir),
+            "--username",
+            self.superuser,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]
+        done = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            cwd=self.cluster_dir.parent,
+            env=self._environment(),
+            timeout=120,
+            check=False,
+            **self._popen_options(),
+        )
+        with self.output_path.open("ab") as output:
+            output.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise ServerError(
+                f"initdb exited with code {done.returncode} ({' '.join(command)}). "
+                f"Log tail:\n{self.log_tail()}"
+            )
+
+    def _command(self) -> list[str]:
+        settings = {
+            "listen_addresses": self.host,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.cluster_dir),
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+        }
+        command = [str(self.bin_dir / "postgres"), "-D", str(self.cluster_dir)]
+        for key, value in settings.items():
+            command += ["-c", f"{key}={value}"]
+        return command
+
+    def _environment(self) -> dict[str, str]:
+        # PG* variables (PGDATA, PGPORT, ...) would move our private server.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        if self._account is not None:
+            env.update(HOME=self._account.pw_dir, USER="postgres", LOGNAME="postgres")
+        return env
+
+    def _popen_options(self) -> dict[str, Any]:
+        if self._account is None:
+            return {}
+        return {
+            "user": self._account.pw_uid,
+            "group": self._account.pw_gid,
+            "extra_groups": [],  # drop root's supplementary groups
+        }
+
+    def _is_ready(self) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(**self._connect_args()) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT: disconnect clients, checkpoint, exit), then as any server.
+
+        SIGTERM would be PostgreSQL's "smart" shutdown, which waits for every
+        client, including connection pools a test left open.
+        """
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                pass  # the base class terminates, then kills
+        super().stop()
+
+    def _remove_private_cluster(self) -> None:
+        self.stop()
+        shutil.rmtree(self.cluster_dir, ignore_errors=True)
