@@ -2,21 +2,46 @@
 
 At most one open order per (site, SKU) is enforced by a partial unique index,
 so several collectors deciding at once still create only one.
+
+An order moves through its lifecycle along `TRANSITIONS` only:
+
+    proposed -> confirmed -> shipped -> received
+        \\            \\          \\
+         `-> cancelled `-> cancelled `-> cancelled
+
+Each move is one conditional UPDATE ("... WHERE status IN <allowed
+sources>"), so two processes moving the same order at once cannot both
+succeed: the loser gets an `OrderTransitionError` naming the status it found.
 """
 
 from __future__ import annotations
 
-import time
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Float, Index, Integer, String, create_engine, event, select, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from cloud.errors import StoreUnavailable
+from cloud.db import Base, create_schema, make_engine
+from cloud.errors import CloudError, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class OrderStatus(StrEnum):
@@ -28,26 +53,75 @@ class OrderStatus(StrEnum):
 
 
 OPEN_STATUSES = (OrderStatus.PROPOSED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
+FINAL_STATUSES = (OrderStatus.RECEIVED, OrderStatus.CANCELLED)
 _OPEN_SQL = text("status IN ('proposed', 'confirmed', 'shipped')")
 
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PROPOSED: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.RECEIVED, OrderStatus.CANCELLED}),
+    OrderStatus.RECEIVED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+"""The lifecycle: the statuses each status may move to. Final statuses move nowhere."""
 
-class Base(DeclarativeBase):
-    pass
+_TEXT_LIMIT = 200
+
+
+class OrderError(CloudError):
+    """Root of the order book's errors about orders (not about the database)."""
+
+
+class UnknownOrder(OrderError, KeyError):
+    """No order has this id. A `KeyError`, as `set_status` always raised."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
+
+    def __str__(self) -> str:
+        return f"no order #{self.order_id}"
+
+
+class OrderTransitionError(OrderError):
+    """The lifecycle does not allow moving the order from `current` to `requested`."""
+
+    def __init__(self, order_id: int, current: OrderStatus, requested: OrderStatus) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (final)"
+        super().__init__(
+            f"order #{order_id} is {current}; it cannot become {requested} "
+            f"(from {current}: {allowed})"
+        )
+        self.order_id = order_id
+        self.current = current
+        self.requested = requested
 
 
 class Order(Base):
+    """One replenishment order: what, for whom, why, and where it is in its lifecycle."""
+
     __tablename__ = "replenishment_order"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site: Mapped[str] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64))
+    # The managing supplier's code when known. A plain code, not a foreign
+    # key: an order is a record and outlives changes to the catalog.
+    supplier: Mapped[str | None] = mapped_column(String(64), default=None)
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PROPOSED.value)
-    reason: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(_TEXT_LIMIT))
     on_hand_at_trigger: Mapped[float] = mapped_column(Float)
     rate_per_day: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    expected_arrival: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    received_quantity: Mapped[float | None] = mapped_column(Float, default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(_TEXT_LIMIT), default=None)
 
     __table_args__ = (
         Index(
@@ -58,31 +132,63 @@ class Order(Base):
             sqlite_where=_OPEN_SQL,
             postgresql_where=_OPEN_SQL,
         ),
+        CheckConstraint(
+            "status IN ('proposed', 'confirmed', 'shipped', 'received', 'cancelled')",
+            name="status",
+        ),
     )
+
+
+OrderListener = Callable[[Order], None]
+"""Told of every order after a change is committed (created or moved)."""
 
 
 class OrderBook:
     """Creates, finds and moves replenishment orders."""
 
-    def __init__(self, url: str) -> None:
-        """`url` is an SQLAlchemy URL, e.g. `sqlite:///orders.db` or `postgresql+psycopg://...`."""
+    def __init__(self, url: str, on_change: OrderListener | None = None) -> None:
+        """`url` is an SQLAlchemy URL, e.g. `sqlite:///orders.db` or `postgresql://...`.
+
+        `on_change` is called with the order after every committed change. It
+        runs in the caller's thread; an exception it raises is logged, never
+        passed on, since the change it reports has already happened.
+        """
         try:
-            self._engine: Engine = create_engine(url)
-            if self._engine.dialect.name == "sqlite":
-                _ensure_sqlite_dir(self._engine)
-                event.listen(self._engine, "connect", _sqlite_pragmas)
-            _create_schema(self._engine)
+            self._engine: Engine = make_engine(url)
+            create_schema(self._engine)
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"order database {url}: {exc}") from exc
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._on_change = on_change
+
+    # -- reading --------------------------------------------------------------
 
     def open_order(self, site: str, sku: str) -> Order | None:
-        with self._sessions() as s:
+        """The open (proposed, confirmed or shipped) order of (site, SKU), if any."""
+        with self._store_errors(), self._sessions() as s:
             return s.scalars(
                 select(Order).where(
                     Order.site == site, Order.sku == sku, Order.status.in_(OPEN_STATUSES)
                 )
             ).first()
+
+    def get(self, order_id: int) -> Order:
+        """The order with this id; `UnknownOrder` if there is none."""
+        with self._store_errors(), self._sessions() as s:
+            order = s.get(Order, order_id)
+        if order is None:
+            raise UnknownOrder(order_id)
+        return order
+
+    def orders(self, site: str | None = None) -> list[Order]:
+        """All orders, oldest first, optionally of one site."""
+        stmt = select(Order).order_by(Order.id)
+        if site is not None:
+            stmt = stmt.where(Order.site == site)
+        with self._store_errors(), Session(self._engine) as s:
+            return list(s.scalars(stmt))
+
+    # -- changing -------------------------------------------------------------
 
     def create(
         self,
@@ -94,14 +200,16 @@ class OrderBook:
         on_hand: float,
         rate_per_day: float,
         at: datetime,
+        supplier: str | None = None,
     ) -> Order | None:
         """Create a proposed order; None if (site, SKU) already has an open one."""
         order = Order(
             site=site,
             sku=sku,
+            supplier=supplier,
             quantity=quantity,
             status=OrderStatus.PROPOSED.value,
-            reason=reason[:200],
+            reason=reason[:_TEXT_LIMIT],
             on_hand_at_trigger=on_hand,
             rate_per_day=rate_per_day,
             created_at=at,
@@ -114,49 +222,92 @@ class OrderBook:
             return None  # another collector's order won the race
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"order database: {exc}") from exc
+        self._changed(order)
         return order
 
+    def confirm(self, order_id: int, at: datetime) -> Order:
+        """The supplier accepted a proposed order."""
+        return self._move(order_id, OrderStatus.CONFIRMED, at, confirmed_at=at)
+
+    def ship(self, order_id: int, expected_arrival: datetime, at: datetime) -> Order:
+        """The supplier shipped a confirmed order, due at `expected_arrival`."""
+        return self._move(
+            order_id, OrderStatus.SHIPPED, at, shipped_at=at, expected_arrival=expected_arrival
+        )
+
+    def receive(self, order_id: int, at: datetime, quantity: float | None = None) -> Order:
+        """A shipped order arrived: `quantity` units (None: the quantity ordered)."""
+        received = Order.quantity if quantity is None else quantity
+        return self._move(
+            order_id, OrderStatus.RECEIVED, at, received_at=at, received_quantity=received
+        )
+
+    def cancel(self, order_id: int, at: datetime, reason: str) -> Order:
+        """Cancel an open order, saying why."""
+        return self._move(
+            order_id,
+            OrderStatus.CANCELLED,
+            at,
+            cancelled_at=at,
+            cancel_reason=reason[:_TEXT_LIMIT],
+        )
+
     def set_status(self, order_id: int, status: OrderStatus, at: datetime) -> None:
-        with self._sessions.begin() as s:
+        """Set the status without the lifecycle's checks (an operator's override).
+
+        Raises `UnknownOrder` (a `KeyError`) if there is no such order.
+        Prefer `confirm`, `ship`, `receive` and `cancel`.
+        """
+        with self._store_errors(), self._sessions.begin() as s:
             order = s.get(Order, order_id)
             if order is None:
-                raise KeyError(order_id)
+                raise UnknownOrder(order_id)
             order.status = status.value
             order.updated_at = at
-
-    def orders(self, site: str | None = None) -> list[Order]:
-        """All orders, oldest first, optionally of one site."""
-        stmt = select(Order).order_by(Order.id)
-        if site is not None:
-            stmt = stmt.where(Order.site == site)
-        with Session(self._engine) as s:
-            return list(s.scalars(stmt))
+            if status is OrderStatus.RECEIVED and order.received_at is None:
+                order.received_at = at
+        self._changed(order)
 
     def close(self) -> None:
+        """Release the database connections."""
         self._engine.dispose()
 
+    # -- internals ------------------------------------------------------------
 
-def _create_schema(engine: Engine) -> None:
-    # Collectors starting together race between "does the table exist?" and
-    # "create it"; the loser's second look finds the winner's table.
-    for attempt in range(3):
-        try:
-            Base.metadata.create_all(engine)
+    def _move(self, order_id: int, to: OrderStatus, at: datetime, **values: Any) -> Order:
+        sources = [src.value for src, targets in TRANSITIONS.items() if to in targets]
+        with self._store_errors(), self._sessions.begin() as s:
+            # Update first, read after: the conditional UPDATE is the check,
+            # and on SQLite a write lock taken before any read cannot fail
+            # on a snapshot another writer made stale.
+            result = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    update(Order)
+                    .where(Order.id == order_id, Order.status.in_(sources))
+                    .values(status=to.value, updated_at=at, **values)
+                    .execution_options(synchronize_session=False)
+                ),
+            )
+            order = s.get(Order, order_id)
+            if order is None:
+                raise UnknownOrder(order_id)
+            if result.rowcount != 1:
+                raise OrderTransitionError(order_id, OrderStatus(order.status), to)
+        self._changed(order)
+        return order
+
+    def _changed(self, order: Order) -> None:
+        if self._on_change is None:
             return
-        except (OperationalError, ProgrammingError):
-            if attempt == 2:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+        try:
+            self._on_change(order)
+        except Exception:
+            log.exception("order listener failed on order %s (%s)", order.id, order.status)
 
-
-def _ensure_sqlite_dir(engine: Engine) -> None:
-    database = engine.url.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.close()
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"order database: {exc}") from exc
