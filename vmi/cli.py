@@ -96,6 +96,26 @@ def _parser() -> argparse.ArgumentParser:
     cloud_run.add_argument("--config", required=True, help="cloud config file (TOML)")
     cloud_run.set_defaults(module="cloud.cli")
 
+    sim = sub.add_parser("sim", help="simulations of the replenishment policy")
+    sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
+    sim_eval = sim_sub.add_parser(
+        "evaluate",
+        help="a year of demand for many SKUs: the project policy against Odoo and ERPNext rules",
+        description="Closed-loop simulation comparing the replenishment policy with an Odoo "
+        "min/max rule and an ERPNext reorder level, each also tuned to the same fill rate.",
+    )
+    sim_eval.add_argument("--skus", type=int, default=300, help="number of SKUs (default 300)")
+    sim_eval.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
+    sim_eval.add_argument("--seed", type=int, default=1, help="random seed of the world")
+    sim_eval.add_argument(
+        "--out",
+        default="sim-evaluate",
+        metavar="DIR",
+        help="write the table (markdown, CSV) and PNG plots here (default ./sim-evaluate)",
+    )
+    sim_eval.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sim_eval.set_defaults(module="firmware_sim.evaluate.cli")
+
     wire = sub.add_parser("wire-doc", help="print docs/wire-protocol.md from the wire contract")
     wire.set_defaults(module="vmi.wire_doc")
     return p
