@@ -394,7 +394,8 @@ def replenishment_levels(
 
     The protection interval is lead time + review period (0 for continuous
     review); its demand spread includes lead-time variability and the forecast's
-    own error (see `lead_time_demand_sigma`). Q is `order_qty` (e.g. an EOQ) or `order_cycle_days` of mean demand.
+    own error (see `lead_time_demand_sigma`). Q is `order_qty` (e.g. an EOQ) or
+    `order_cycle_days` of mean demand.
     The safety factor is z(service_level), raised where needed to meet
     `fill_rate` for that Q. Both levels stay inside the agreement's min/max.
     """
