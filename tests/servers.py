@@ -10,6 +10,7 @@ what the fault tests need (stop the broker for a while, bring it back).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pwd
 import re
@@ -522,10 +523,9 @@ class PostgresServer(ServerProcess):
         process = self._process
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGINT)
-            try:
+            # If it hangs, the base class terminates, then kills.
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                pass  # the base class terminates, then kills
         super().stop()
 
     def _remove_private_cluster(self) -> None:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
+import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.servers import (
     InfluxServer,
     MosquittoServer,
+    PostgresServer,
     ServerError,
     ServerProcess,
     find_binary,
@@ -122,6 +124,36 @@ def test_influxdb_restart_keeps_port_and_data(tmp_path: Path, unique_id: str) ->
         assert _influx_values(server, unique_id) == [
             {"name": "probe", "columns": ["time", "value"], "values": [[1000, 42]]}
         ]
+    assert not server.running
+
+
+def _pg(url: str, sql: str) -> list[tuple[object, ...]]:
+    """Run one statement; its rows, if it returns any."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        cursor = conn.execute(sql.encode())
+        return cursor.fetchall() if cursor.description else []
+
+
+def test_postgres_answers_on_its_own_port(postgres: PostgresServer, postgres_url: str) -> None:
+    assert postgres_url.startswith(f"postgresql+psycopg://postgres@127.0.0.1:{postgres.port}/")
+    assert postgres.port != 5432, "never the system server"
+    _pg(postgres_url, "CREATE TABLE probe (value int)")
+    _pg(postgres_url, "INSERT INTO probe VALUES (42)")
+    assert _pg(postgres_url, "SELECT value FROM probe") == [(42,)]
+    # Its socket lives in its own cluster directory, not /var/run/postgresql.
+    assert (postgres.cluster_dir / f".s.PGSQL.{postgres.port}").exists()
+
+
+def test_postgres_restart_keeps_port_and_data(tmp_path: Path) -> None:
+    with PostgresServer(tmp_path) as server:
+        port, pid = server.port, server.pid
+        url = server.create_database("kept")
+        _pg(url, "CREATE TABLE probe AS SELECT 7 AS value")
+        server.restart()
+        assert (server.port, server.running) == (port, True)
+        assert server.pid != pid
+        assert _pg(url, "SELECT value FROM probe") == [(7,)]
     assert not server.running
 
 

@@ -101,23 +101,23 @@ class Catalog:
 
     # -- any kind of entry --------------------------------------------------
 
-    def find(self, kind: type[S], key: Key) -> S | None:
+    def find(self, entry_type: type[S], key: Key) -> S | None:
         """The entry of this kind with this natural key, or None."""
-        k = kind_of(kind)
+        k = kind_of(entry_type)
         with self._store_errors(), self._sessions() as s:
             row = k.find(s, key)
             return None if row is None else k.to_spec(row)
 
-    def get(self, kind: type[S], key: Key) -> S:
+    def get(self, entry_type: type[S], key: Key) -> S:
         """The entry of this kind with this natural key; `UnknownEntry` if none."""
-        found = self.find(kind, key)
+        found = self.find(entry_type, key)
         if found is None:
-            raise UnknownEntry(kind.entity, key)
+            raise UnknownEntry(entry_type.entity, key)
         return found
 
-    def entries(self, kind: type[S], *, site: str | None = None) -> list[S]:
+    def entries(self, entry_type: type[S], *, site: str | None = None) -> list[S]:
         """Every entry of this kind in key order; with `site`, those of (or used at) it."""
-        k = kind_of(kind)
+        k = kind_of(entry_type)
         with self._store_errors(), self._sessions() as s:
             return [k.to_spec(row) for row in s.scalars(k.select_all(site)).unique()]
 
@@ -133,47 +133,48 @@ class Catalog:
                 raise DuplicateEntry(entry.entity, entry.key, "already in the catalog")
             return self._write(s, k, None, entry)
 
-    def update(self, kind: type[S], key: Key, **changes: Any) -> S:
+    def update(self, entry_type: type[S], key: Key, /, **changes: Any) -> S:
         """Change some fields of an entry and return it as stored.
 
-        Keys cannot change (delete and create instead: codes are in the time
-        series). `UnknownEntry` if there is no such entry; `InvalidEntry` for
-        bad values, an unknown field or a reference to a missing entry.
+        `catalog.update(SkuSpec, "BOLT-M8", pack_size=50)`. Keys cannot
+        change (delete and create instead: codes are in the time series).
+        `UnknownEntry` if there is no such entry; `InvalidEntry` for bad
+        values, an unknown field or a reference to a missing entry.
         """
-        k = kind_of(kind)
+        k = kind_of(entry_type)
         with self._transaction() as s:
             row = k.find(s, key)
             if row is None:
-                raise UnknownEntry(kind.entity, key)
+                raise UnknownEntry(entry_type.entity, key)
             data = {**k.to_spec(row).model_dump(), **changes}
             try:
-                entry = kind.model_validate(data)
+                entry = entry_type.model_validate(data)
             except ValidationError as exc:
                 raise InvalidEntry(
-                    kind.entity, key, "; ".join(validation_problems(exc, data))
+                    entry_type.entity, key, "; ".join(validation_problems(exc, data))
                 ) from exc
             if entry.key != key:
-                raise InvalidEntry(kind.entity, key, "a key cannot change; delete and create")
+                raise InvalidEntry(entry_type.entity, key, "a key cannot change; delete and create")
             return self._write(s, k, row, entry)
 
-    def delete(self, kind: type[CatalogEntry], key: Key) -> None:
+    def delete(self, entry_type: type[CatalogEntry], key: Key) -> None:
         """Delete an entry (a site's locations and a device's bindings go with it).
 
         `UnknownEntry` if there is none; `EntryInUse` if other entries refer to it.
         """
-        k = kind_of(kind)
+        k = kind_of(entry_type)
         with self._transaction() as s:
             row = k.find(s, key)
             if row is None:
-                raise UnknownEntry(kind.entity, key)
+                raise UnknownEntry(entry_type.entity, key)
             used_by = k.used_by(s, row)
             if used_by:
-                raise EntryInUse(kind.entity, key, used_by)
+                raise EntryInUse(entry_type.entity, key, used_by)
             s.delete(row)
             try:
                 s.flush()
             except IntegrityError as exc:  # referred to since we looked
-                raise EntryInUse(kind.entity, key, [str(exc.orig)]) from exc
+                raise EntryInUse(entry_type.entity, key, [str(exc.orig)]) from exc
 
     # -- internals ----------------------------------------------------------
 

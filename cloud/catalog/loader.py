@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cloud.catalog.entities import kind_of
-from cloud.catalog.errors import CatalogFileError, EntryError, Key, key_text
+from cloud.catalog.errors import CatalogFileError, EntryError, Key, UnknownEntry, key_text
 from cloud.catalog.schema import CatalogFile, validation_problems
 from cloud.errors import StoreUnavailable
 
@@ -116,6 +116,7 @@ def load_catalog(session: Session, catalog: CatalogFile, source: str) -> LoadRep
     """
     report = LoadReport(source)
     problems: list[str] = []
+    failed: set[tuple[str, Key]] = set()
     for label, entry in catalog.entries():
         kind = kind_of(type(entry))
         where = f"{label} ({key_text(entry.key)})"
@@ -127,7 +128,10 @@ def load_catalog(session: Session, catalog: CatalogFile, source: str) -> LoadRep
             kind.write(session, row, entry)
             session.flush()
         except EntryError as exc:
-            problems.append(f"{where}: {exc}")
+            failed.add((entry.entity, entry.key))
+            # An entry that only misses one that failed above is no news.
+            if not (isinstance(exc, UnknownEntry) and (exc.entity, exc.key) in failed):
+                problems.append(f"{where}: {exc}")
             continue
         except IntegrityError as exc:
             # The session cannot go on after a failed flush: report and stop.

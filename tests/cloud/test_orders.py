@@ -1,25 +1,83 @@
+"""The order book: one open order per (site, SKU), the lifecycle, the change
+listener; on SQLite and on PostgreSQL (`sql_url`)."""
+
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cloud.errors import StoreUnavailable
-from cloud.orders import OrderBook, OrderStatus
+from cloud.orders import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderTransitionError,
+    UnknownOrder,
+)
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
+LATER = AT + timedelta(hours=3)
 
 
-def create(book: OrderBook, site: str = "s", sku: str = "X") -> object:
+def create(book: OrderBook, site: str = "s", sku: str = "X", **extra: Any) -> Order | None:
     return book.create(
-        site=site, sku=sku, quantity=10, reason="test", on_hand=1, rate_per_day=1, at=AT
+        site=site, sku=sku, quantity=10, reason="test", on_hand=1, rate_per_day=1, at=AT, **extra
     )
 
 
-def test_one_open_order_per_site_and_sku(tmp_path: Path) -> None:
-    book = OrderBook(f"sqlite:///{tmp_path / 'o.db'}")
+def utc(t: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones.
+    if t is None:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def book(sql_url: str) -> Iterator[OrderBook]:
+    book = OrderBook(sql_url)
+    yield book
+    book.close()
+
+
+def new_order(book: OrderBook, sku: str = "X") -> Order:
+    order = create(book, sku=sku)
+    assert order is not None
+    return order
+
+
+def run_together(n: int, work: Callable[[int], object]) -> list[object]:
+    """Run `work(i)` for i in range(n) on n threads released at once; their results."""
+    results: list[object] = [None] * n
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    return results
+
+
+# -- one open order per (site, SKU) ------------------------------------------
+
+
+def test_one_open_order_per_site_and_sku(book: OrderBook) -> None:
     first = create(book)
     assert first is not None
     assert create(book) is None
@@ -33,23 +91,233 @@ def test_one_open_order_per_site_and_sku(tmp_path: Path) -> None:
     assert [o.status for o in book.orders("s")] == ["received", "proposed", "proposed"]
 
 
-def test_concurrent_creators_make_exactly_one_order(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'o.db'}"
-    books = [OrderBook(url) for _ in range(4)]
-    results: list[object] = []
-    barrier = threading.Barrier(len(books))
+def test_every_open_status_blocks_a_second_order(book: OrderBook) -> None:
+    order = new_order(book)
+    book.confirm(order.id, AT)
+    assert create(book) is None
+    book.ship(order.id, expected_arrival=LATER, at=AT)
+    assert create(book) is None
+    book.cancel(order.id, AT, "wrong shelf")
+    assert create(book) is not None
 
-    def race(book: OrderBook) -> None:
-        barrier.wait()
-        results.append(create(book))
 
-    threads = [threading.Thread(target=race, args=(b,)) for b in books]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+def test_concurrent_creators_make_exactly_one_order(sql_url: str) -> None:
+    books = [OrderBook(sql_url) for _ in range(4)]
+    results = run_together(len(books), lambda i: create(books[i]))
     assert sum(r is not None for r in results) == 1
     assert len(books[0].orders()) == 1
+    for b in books:
+        b.close()
+
+
+def test_collectors_starting_together_share_one_schema(sql_url: str) -> None:
+    books = run_together(6, lambda _: OrderBook(sql_url))
+    first, last = books[0], books[5]
+    assert isinstance(first, OrderBook)
+    assert isinstance(last, OrderBook)
+    assert create(first) is not None
+    assert create(last) is None, "they share one table and its constraint"
+    for b in books:
+        assert isinstance(b, OrderBook)
+        b.close()
+
+
+def test_supplier_is_recorded(book: OrderBook) -> None:
+    order = create(book, supplier="boltwerk")
+    assert order is not None
+    assert order.supplier == "boltwerk"
+    assert book.get(order.id).supplier == "boltwerk"
+    assert new_order(book, sku="Y").supplier is None
+
+
+# -- lifecycle ----------------------------------------------------------------
+
+
+def test_an_order_goes_through_its_lifecycle(book: OrderBook) -> None:
+    order = new_order(book)
+    assert order.status == OrderStatus.PROPOSED
+    confirmed = book.confirm(order.id, AT + timedelta(minutes=5))
+    assert confirmed.status == "confirmed"
+    assert utc(confirmed.confirmed_at) == AT + timedelta(minutes=5)
+    arrival = AT + timedelta(days=2)
+    shipped = book.ship(order.id, expected_arrival=arrival, at=AT + timedelta(hours=1))
+    assert shipped.status == "shipped"
+    assert utc(shipped.expected_arrival) == arrival
+    assert utc(shipped.shipped_at) == AT + timedelta(hours=1)
+    received = book.receive(order.id, at=arrival, quantity=8)
+    assert received.status == "received"
+    assert (utc(received.received_at), received.received_quantity) == (arrival, 8)
+    assert utc(received.updated_at) == arrival
+    stored = book.get(order.id)
+    assert (stored.status, stored.received_quantity) == ("received", 8)
+    assert book.open_order("s", "X") is None
+
+
+def test_received_without_a_count_means_as_ordered(book: OrderBook) -> None:
+    order = new_order(book)
+    book.confirm(order.id, AT)
+    book.ship(order.id, expected_arrival=LATER, at=AT)
+    assert book.receive(order.id, at=LATER).received_quantity == order.quantity
+
+
+@pytest.mark.parametrize("status", list(OPEN_STATUSES))
+def test_any_open_order_can_be_cancelled_with_a_reason(
+    book: OrderBook, status: OrderStatus
+) -> None:
+    order = new_order(book)
+    if status is not OrderStatus.PROPOSED:
+        book.confirm(order.id, AT)
+    if status is OrderStatus.SHIPPED:
+        book.ship(order.id, expected_arrival=LATER, at=AT)
+    cancelled = book.cancel(order.id, LATER, "customer closed the line " * 20)
+    assert cancelled.status == "cancelled"
+    assert utc(cancelled.cancelled_at) == LATER
+    assert cancelled.cancel_reason is not None
+    assert cancelled.cancel_reason.startswith("customer closed the line")
+    assert len(cancelled.cancel_reason) == 200
+
+
+def _move(book: OrderBook, order_id: int, to: OrderStatus) -> Order:
+    moves: dict[OrderStatus, Callable[[], Order]] = {
+        OrderStatus.CONFIRMED: lambda: book.confirm(order_id, LATER),
+        OrderStatus.SHIPPED: lambda: book.ship(order_id, expected_arrival=LATER, at=LATER),
+        OrderStatus.RECEIVED: lambda: book.receive(order_id, LATER),
+        OrderStatus.CANCELLED: lambda: book.cancel(order_id, LATER, "test"),
+    }
+    return moves[to]()
+
+
+_PATH = {
+    OrderStatus.PROPOSED: [],
+    OrderStatus.CONFIRMED: [OrderStatus.CONFIRMED],
+    OrderStatus.SHIPPED: [OrderStatus.CONFIRMED, OrderStatus.SHIPPED],
+    OrderStatus.RECEIVED: [OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.RECEIVED],
+    OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+}
+_ILLEGAL = [
+    (src, dst)
+    for src in OrderStatus
+    for dst in OrderStatus
+    if dst is not OrderStatus.PROPOSED and dst not in TRANSITIONS[src]
+]
+
+
+def test_the_transition_table_is_the_documented_lifecycle() -> None:
+    s = OrderStatus
+    assert {src: set(dst) for src, dst in TRANSITIONS.items()} == {
+        s.PROPOSED: {s.CONFIRMED, s.CANCELLED},
+        s.CONFIRMED: {s.SHIPPED, s.CANCELLED},
+        s.SHIPPED: {s.RECEIVED, s.CANCELLED},
+        s.RECEIVED: set(),
+        s.CANCELLED: set(),
+    }
+
+
+@pytest.mark.parametrize(("current", "requested"), _ILLEGAL, ids=lambda s: str(s))
+def test_an_illegal_move_is_refused_and_changes_nothing(
+    book: OrderBook, current: OrderStatus, requested: OrderStatus
+) -> None:
+    order = new_order(book)
+    for step in _PATH[current]:
+        _move(book, order.id, step)
+    before = book.get(order.id)
+    with pytest.raises(OrderTransitionError) as caught:
+        _move(book, order.id, requested)
+    err = caught.value
+    assert (err.order_id, err.current, err.requested) == (order.id, current, requested)
+    assert f"is {current}; it cannot become {requested}" in str(err)
+    after = book.get(order.id)
+    assert (after.status, after.updated_at) == (before.status, before.updated_at)
+
+
+def test_moving_an_unknown_order_is_a_key_error(book: OrderBook) -> None:
+    with pytest.raises(UnknownOrder, match="no order #999"):
+        book.confirm(999, AT)
+    with pytest.raises(KeyError):
+        book.set_status(999, OrderStatus.RECEIVED, AT)
+    with pytest.raises(KeyError):
+        book.get(999)
+
+
+def test_set_status_overrides_the_lifecycle(book: OrderBook) -> None:
+    order = new_order(book)
+    book.set_status(order.id, OrderStatus.RECEIVED, LATER)
+    stored = book.get(order.id)
+    assert stored.status == "received"
+    assert utc(stored.received_at) == LATER
+
+
+def test_two_processes_moving_one_order_cannot_both_win(sql_url: str) -> None:
+    books = [OrderBook(sql_url) for _ in range(4)]
+    order = new_order(books[0])
+
+    def cancel_or_confirm(i: int) -> str:
+        try:
+            if i % 2:
+                books[i].confirm(order.id, LATER)
+            else:
+                books[i].cancel(order.id, LATER, f"by {i}")
+        except OrderTransitionError:
+            return "refused"
+        return "moved"
+
+    results = run_together(len(books), cancel_or_confirm)
+    final = books[0].get(order.id).status
+    moved = results.count("moved")
+    # Confirm then cancel is a legal sequence; anything else leaves one winner.
+    assert (moved, final) in {(1, "confirmed"), (1, "cancelled"), (2, "cancelled")}
+    for b in books:
+        b.close()
+
+
+# -- the change listener ---------------------------------------------------
+
+
+def test_the_listener_hears_every_change(sql_url: str) -> None:
+    heard: list[tuple[int, str]] = []
+    book = OrderBook(sql_url, on_change=lambda o: heard.append((o.id, o.status)))
+    order = new_order(book)
+    assert create(book) is None, "a lost race is no change"
+    book.confirm(order.id, AT)
+    book.ship(order.id, expected_arrival=LATER, at=AT)
+    with pytest.raises(OrderTransitionError):
+        book.confirm(order.id, AT)
+    book.receive(order.id, LATER)
+    other = new_order(book, sku="Y")
+    book.set_status(other.id, OrderStatus.CANCELLED, AT)
+    assert heard == [
+        (order.id, "proposed"),
+        (order.id, "confirmed"),
+        (order.id, "shipped"),
+        (order.id, "received"),
+        (other.id, "proposed"),
+        (other.id, "cancelled"),
+    ]
+    book.close()
+
+
+def test_a_failing_listener_does_not_undo_the_change(
+    sql_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_order: Order) -> None:
+        raise RuntimeError("influx is down")
+
+    book = OrderBook(sql_url, on_change=broken)
+    order = new_order(book)
+    assert book.confirm(order.id, AT).status == "confirmed"
+    assert book.get(order.id).status == "confirmed"
+    assert "order listener failed" in caplog.text
+    book.close()
+
+
+# -- databases ------------------------------------------------------------------
+
+
+def test_plain_postgresql_urls_use_psycopg_3(postgres_url: str) -> None:
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    book = OrderBook(plain)
+    assert create(book) is not None
+    book.close()
 
 
 def test_sqlite_directory_is_created(tmp_path: Path) -> None:
@@ -64,25 +332,6 @@ def test_unusable_database_is_a_clear_store_error(tmp_path: Path) -> None:
         OrderBook(f"sqlite:///{blocker / 'o.db'}")
 
 
-def test_collectors_starting_together_share_one_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    books: list[OrderBook] = []
-    errors: list[Exception] = []
-    barrier = threading.Barrier(6)
-
-    def start() -> None:
-        barrier.wait()
-        try:
-            books.append(OrderBook(url))
-        except Exception as exc:  # the test reports any failure below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
-    assert len(books) == 6
-    assert create(books[0]) is not None
-    assert create(books[5]) is None, "they share one table and its constraint"
+def test_unreachable_postgresql_is_a_clear_store_error() -> None:
+    with pytest.raises(StoreUnavailable, match="order database"):
+        OrderBook("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
