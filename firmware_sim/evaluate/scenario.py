@@ -71,6 +71,7 @@ def make_scenario(
     pack = _PACKS[np.searchsorted(_PACKS, np.maximum(2.0 * mean, 1.0), side="right") - 1]
     moq = pack * rng.integers(1, 3, size=n_skus)
     on_hand = np.ceil(mean * (lt.mean_days + 10.0))
+    unit_cost = np.clip(rng.lognormal(np.log(12.0), 1.0, n_skus), 0.2, 500.0).round(2)
     return Scenario(
         seed=seed,
         history=history,
@@ -80,9 +81,7 @@ def make_scenario(
         lead_time_mean=lt.mean_days,
         lead_time_sd=lt.sd_days,
         lead_time_draws=lt.draws,
-        unit_cost=np.round(np.clip(rng.lognormal(np.log(12.0), 1.0, n_skus), 0.2, 500.0), 2).astype(
-            np.float64
-        ),
+        unit_cost=unit_cost,
         order_cost=rng.uniform(20.0, 80.0, n_skus),
         pack_size=pack.astype(np.int64),
         min_order_qty=moq.astype(np.int64),
