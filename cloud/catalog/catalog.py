@@ -33,7 +33,7 @@ from cloud.catalog.errors import (
     UnknownEntry,
     key_text,
 )
-from cloud.catalog.loader import LoadReport, load_catalog, load_catalog_file
+from cloud.catalog.loader import LoadReport, load_catalog_file, load_into
 from cloud.catalog.models import Device, Site
 from cloud.catalog.schema import (
     AgreementSpec,
@@ -74,8 +74,7 @@ class Catalog:
 
     def load(self, catalog: CatalogFile, source: str = "<catalog>") -> LoadReport:
         """Upsert an already parsed catalog; all or nothing."""
-        with self._store_errors(), self._sessions.begin() as s:
-            return load_catalog(s, catalog, source)
+        return load_into(self._engine, catalog, source)
 
     # -- what replenishment asks ------------------------------------------
 

@@ -11,6 +11,7 @@ reference to a SKU neither the file nor the database has, a duplicate) raises
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cloud.catalog.entities import kind_of
@@ -61,6 +62,13 @@ class LoadReport:
             f"{self.source}: {len(self.created)} created, {len(self.updated)} updated, "
             f"{self.unchanged} unchanged"
         )
+
+
+_LOAD_ATTEMPTS = 3
+
+
+class _Conflict(CatalogFileError):
+    """A unique key clashed when written: perhaps a concurrent load won a race."""
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -136,7 +144,7 @@ def load_catalog(session: Session, catalog: CatalogFile, source: str) -> LoadRep
         except IntegrityError as exc:
             # The session cannot go on after a failed flush: report and stop.
             problems.append(f"{where}: conflicts with the database: {exc.orig}")
-            break
+            raise _Conflict(source, problems) from exc
         action: Literal["created", "updated"] = "created" if row is None else "updated"
         report.changes.append(Change(action, entry.entity, entry.key))
     if problems:
@@ -144,11 +152,29 @@ def load_catalog(session: Session, catalog: CatalogFile, source: str) -> LoadRep
     return report
 
 
+def load_into(engine: Engine, catalog: CatalogFile, source: str) -> LoadReport:
+    """Load `catalog` into `engine`'s database in one transaction.
+
+    Several processes loading at once (collectors starting together) clash
+    on unique keys; the loser tries again and finds the winner's rows.
+    """
+    for attempt in range(_LOAD_ATTEMPTS):
+        last = attempt == _LOAD_ATTEMPTS - 1
+        try:
+            with Session(engine) as session, session.begin():
+                return load_catalog(session, catalog, source)
+        except _Conflict:
+            if last:
+                raise
+        except OperationalError as exc:  # SQLite: locked by another writer
+            if last:
+                raise StoreUnavailable(f"catalog database: {exc}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"catalog database: {exc}") from exc
+        time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def load_catalog_file(engine: Engine, path: str | Path) -> LoadReport:
     """Read `path` and load it into `engine`'s database in one transaction."""
-    catalog = read_catalog_file(path)
-    try:
-        with Session(engine) as session, session.begin():
-            return load_catalog(session, catalog, str(path))
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"catalog database: {exc}") from exc
+    return load_into(engine, read_catalog_file(path), str(path))

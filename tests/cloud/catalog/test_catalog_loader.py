@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL (`sql_url`)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cloud.catalog import (
     SiteSpec,
     SkuSpec,
     SupplierSpec,
+    parse_catalog,
 )
 
 SAMPLE = Path(__file__).parents[3] / "cloud" / "sample-catalog.yaml"
@@ -171,3 +173,41 @@ def test_a_location_of_another_site_cannot_be_bound(catalog: Catalog, tmp_path: 
     )
     with pytest.raises(CatalogFileError, match=r"devices\[1\] \(gw-s\): location 'south/A-01'"):
         catalog.load_file(write(tmp_path, other_site))
+
+
+def test_a_parsed_catalog_loads_too(catalog: Catalog) -> None:
+    report = catalog.load(parse_catalog(BASE, "upload"), "upload")
+    assert report.summary().startswith("upload: ")
+    assert catalog.site_of_device("gw") == "north"
+    with pytest.raises(CatalogFileError, match="sku 'NUT': not in the catalog"):
+        catalog.load(
+            parse_catalog(
+                "agreements: []\ndevices: [{code: x, site: north, "
+                "bindings: [{location: A-01, sku: NUT}]}]\n"
+            )
+        )
+
+
+def test_collectors_loading_the_same_file_together_agree(sql_url: str) -> None:
+    catalogs = [Catalog(sql_url) for _ in range(4)]
+    reports: list[int] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(catalogs))
+
+    def load(c: Catalog) -> None:
+        barrier.wait()
+        try:
+            reports.append(len(c.load_file(SAMPLE).created))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(c,)) for c in catalogs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    total = len(everything(catalogs[0]))
+    assert sum(reports) == total, "each entry created exactly once"
+    for c in catalogs:
+        c.close()
