@@ -29,13 +29,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 TARE, ITEM = 100.0, 10.0
 
 
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str | Callable[[], str]) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+    detail = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {detail}")
 
 
 class Recorder:
@@ -127,11 +128,15 @@ poll_interval_s = 0.05
         while_down_before_kill = list(range(58, 38, -2))  # 10 levels
         for units in while_down_before_kill:
             scale.set_load(TARE + units * ITEM)
-            time.sleep(0.5)
+            time.sleep(0.8)  # settle and publish even on a busy machine
         edge.send_signal(signal.SIGKILL)
         edge.wait(10)
 
+        polled = scale.lines_received
         edge = start_edge(config, log)  # restarts with the broker still down
+        # Change the load only once the new process polls the scale: a slow
+        # start on a busy machine would otherwise miss the first level.
+        wait_for(lambda: scale.lines_received >= polled + 10, 30, "the restarted agent's polls")
         while_down_after_kill = [36, 34]
         for units in while_down_after_kill:
             scale.set_load(TARE + units * ITEM)
@@ -139,7 +144,11 @@ poll_interval_s = 0.05
 
         broker.start()
         expected = {60.0, *map(float, while_down_before_kill + while_down_after_kill)}
-        wait_for(lambda: expected <= rec.quantities(), 60, "every level after the outage")
+        wait_for(
+            lambda: expected <= rec.quantities(),
+            60,
+            lambda: f"every level after the outage; missing {expected - rec.quantities()}",
+        )
     finally:
         edge.send_signal(signal.SIGTERM)
         try:
