@@ -18,29 +18,34 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.config import CloudConfig
-from cloud.errors import StoreRejected, StoreUnavailable
+from cloud.errors import StoreError, StoreRejected, StoreUnavailable
 from cloud.orders import OrderBook
+from cloud.points import alert_point, event_points, levels_of, status_point
 from cloud.replenisher import Replenisher
 from cloud.sequence import SequenceTracker
-from cloud.timeseries.base import LevelPoint, TimeSeriesStore
+from cloud.timeseries.base import LevelPoint, Point, TimeSeriesStore
 from vmi.clock import Clock, SystemClock
 from vmi.errors import WireError
-from vmi.urls import parse_mqtt_url
 from vmi.wire import (
+    EVENTS_FILTER,
     READINGS_FILTER,
+    STATUS_FILTER,
     Alert,
     DeadLetter,
-    ReadingsBatch,
     alerts_topic,
     deadletter_topic,
+    decode_events,
     decode_readings,
+    decode_status,
     encode,
+    split_device_topic,
 )
 
 log = logging.getLogger(__name__)
@@ -52,8 +57,12 @@ _DEADLETTER_PAYLOAD_MAX = 4096
 
 @dataclass
 class CollectorStats:
-    messages: int = 0
+    """One collector's counters since it started (see cloud/metrics.py)."""
+
+    arrived: Counter[str] = field(default_factory=Counter)  # messages by kind
     readings_written: int = 0
+    events_written: int = 0
+    statuses_written: int = 0
     writes: int = 0
     write_seconds: float = 0.0  # total time in successful writes
     write_retries: int = 0
@@ -61,24 +70,20 @@ class CollectorStats:
     rejected: Counter[str] = field(default_factory=Counter)
     sequences: SequenceTracker = field(default_factory=SequenceTracker)
 
+    @property
+    def messages(self) -> int:
+        """MQTT messages received, all kinds."""
+        return sum(self.arrived.values())
 
-def levels_of(batch: ReadingsBatch) -> list[LevelPoint]:
-    """The level points a readings message stores."""
-    return [
-        LevelPoint(
-            site=batch.site,
-            device=batch.device,
-            location=r.location,
-            sku=r.sku,
-            time=r.time,
-            quantity=r.quantity,
-            source=r.source.value,
-            raw_weight_g=r.raw_weight_g,
-            stable=r.stable,
-            seq=batch.seq,
-        )
-        for r in batch.readings
-    ]
+
+@dataclass
+class Inbound:
+    """What one accepted message stores, and which (site, SKU)s it touches."""
+
+    levels: list[LevelPoint] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    sent_at: datetime | None = None
+    touched: set[tuple[str, str]] = field(default_factory=set)
 
 
 class Collector:
@@ -104,7 +109,7 @@ class Collector:
             clock=self.clock,
             publish_alert=self._publish_alert,
         )
-        self._address = parse_mqtt_url(config.mqtt.url)
+        self._address = config.mqtt.address
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -119,11 +124,7 @@ class Collector:
             clean_session=config.mqtt.clean_session,
             manual_ack=True,
         )
-        if self._address.username:
-            self._client.username_pw_set(self._address.username, self._address.password)
-        if self._address.tls:
-            self._client.tls_set()
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        config.mqtt.configure(self._client)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._client.on_disconnect = self._on_disconnect
@@ -138,9 +139,15 @@ class Collector:
         return self._inbox.qsize() + self._current
 
     @property
-    def subscription(self) -> str:
+    def subscriptions(self) -> list[str]:
+        """Readings and events, shared when a group is set; status, never shared.
+
+        Status is retained and small: every collector takes all of it, so a
+        device's online state is stored whichever collector is up.
+        """
         group = self.config.mqtt.share_group
-        return f"$share/{group}/{READINGS_FILTER}" if group else READINGS_FILTER
+        shared = [f"$share/{group}/{f}" if group else f for f in (READINGS_FILTER, EVENTS_FILTER)]
+        return [*shared, STATUS_FILTER]
 
     # ---- MQTT thread --------------------------------------------------------
 
@@ -148,8 +155,8 @@ class Collector:
         if rc.is_failure:
             log.warning("MQTT connection to %s refused: %s", self._address, rc)
             return
-        client.subscribe(self.subscription, qos=1)
-        log.info("collector connected to %s, subscribed to %s", self._address, self.subscription)
+        client.subscribe([(topic, 1) for topic in self.subscriptions])
+        log.info("collector connected to %s, subscribed to %s", self._address, self.subscriptions)
         self._connected.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
@@ -208,63 +215,85 @@ class Collector:
 
     def handle(self, msgs: list[mqtt.MQTTMessage]) -> None:
         """Decode, store, acknowledge and evaluate one batch of messages."""
-        accepted: list[tuple[mqtt.MQTTMessage, ReadingsBatch]] = []
+        accepted: list[tuple[mqtt.MQTTMessage, Inbound]] = []
         for msg in msgs:
-            self.stats.messages += 1
+            self.stats.arrived[msg.topic.rsplit("/", 1)[-1]] += 1
             try:
-                batch = decode_readings(msg.topic, bytes(msg.payload))
+                accepted.append((msg, self._decode(msg)))
             except WireError as exc:
                 self._reject(msg, exc.reason, exc.detail)
-                continue
-            accepted.append((msg, batch))
-            self.stats.sequences.see(batch.site, batch.device, batch.seq)
-        if accepted:
-            newest = max(b.sent_at for _, b in accepted)
-            self.stats.lag_s = max((self.clock.now() - newest).total_seconds(), 0.0)
-        if accepted and not self._write([levels_of(b) for _, b in accepted], accepted):
+        sent = [i.sent_at for _, i in accepted if i.sent_at is not None]
+        if sent:
+            self.stats.lag_s = max((self.clock.now() - max(sent)).total_seconds(), 0.0)
+        if accepted and not self._write(accepted):
             return  # stopping: leave everything unacknowledged for redelivery
         for msg in msgs:
             self._client.ack(msg.mid, msg.qos)
-        self.replenisher.touch({(b.site, r.sku) for _, b in accepted for r in b.readings})
+        self.replenisher.touch({key for _, i in accepted for key in i.touched})
 
-    def _write(
-        self,
-        per_message: list[list[LevelPoint]],
-        accepted: list[tuple[mqtt.MQTTMessage, ReadingsBatch]],
-    ) -> bool:
+    def _decode(self, msg: mqtt.MQTTMessage) -> Inbound:
+        """What one message stores; raises `WireError` with a dead-letter reason."""
+        kind = msg.topic.rsplit("/", 1)[-1]
+        payload = bytes(msg.payload)
+        if kind == "readings":
+            batch = decode_readings(msg.topic, payload)
+            self.stats.sequences.see(batch.site, batch.device, batch.seq)
+            return Inbound(
+                levels=levels_of(batch),
+                sent_at=batch.sent_at,
+                touched={(batch.site, r.sku) for r in batch.readings},
+            )
+        if kind == "events":
+            events = decode_events(msg.topic, payload)
+            return Inbound(points=event_points(events), sent_at=events.sent_at)
+        if kind == "status":
+            status = decode_status(msg.topic, payload)
+            return Inbound(points=[status_point(status, self.clock.now())])
+        split_device_topic(msg.topic)  # a foreign topic says so
+        raise WireError("topic", f"no such message kind {kind!r} on {msg.topic!r}")
+
+    def _write(self, accepted: list[tuple[mqtt.MQTTMessage, Inbound]]) -> bool:
         """Write all points, retrying while the store is down. False if stopped first."""
-        points = [p for pts in per_message for p in pts]
+        levels = [p for _, i in accepted for p in i.levels]
+        points = [p for _, i in accepted for p in i.points]
         delay = _RETRY_FIRST_S
         while True:
             try:
                 started = time.monotonic()
-                self.store.write_levels(points)
+                if levels:
+                    self.store.write_levels(levels)
+                if points:
+                    self.store.write_points(points)
                 self.stats.write_seconds += time.monotonic() - started
                 self.stats.writes += 1
-                self.stats.readings_written += len(points)
+                for _, inbound in accepted:
+                    self._count_written(inbound)
                 return True
             except StoreUnavailable as exc:
                 self.stats.write_retries += 1
                 log.warning("store unavailable (%s); retrying in %.1fs", exc, delay)
             except StoreRejected:
                 # Some message's data was refused: find it, write the rest.
-                self._write_one_by_one(per_message, accepted)
+                self._write_one_by_one(accepted)
                 return True
             if self._stop.wait(delay):
                 return False
             delay = min(delay * 2, _RETRY_MAX_S)
 
-    def _write_one_by_one(
-        self,
-        per_message: list[list[LevelPoint]],
-        accepted: list[tuple[mqtt.MQTTMessage, ReadingsBatch]],
-    ) -> None:
-        for pts, (msg, _) in zip(per_message, accepted, strict=True):
+    def _write_one_by_one(self, accepted: list[tuple[mqtt.MQTTMessage, Inbound]]) -> None:
+        for msg, inbound in accepted:
             try:
-                self.store.write_levels(pts)
-                self.stats.readings_written += len(pts)
+                self.store.write_levels(inbound.levels)
+                self.store.write_points(inbound.points)
+                self._count_written(inbound)
             except StoreRejected as exc:
                 self._reject(msg, "store_rejected", str(exc))
+
+    def _count_written(self, inbound: Inbound) -> None:
+        self.stats.readings_written += len(inbound.levels)
+        kinds = Counter(p.measurement for p in inbound.points)
+        self.stats.events_written += kinds["stock_event"]
+        self.stats.statuses_written += kinds["device_status"]
 
     def _reject(self, msg: mqtt.MQTTMessage, reason: str, detail: str) -> None:
         self.stats.rejected[reason] += 1
@@ -280,3 +309,8 @@ class Collector:
 
     def _publish_alert(self, alert: Alert) -> None:
         self._client.publish(alerts_topic(alert.site), encode(alert), qos=1)
+        try:
+            self.store.write_points([alert_point(alert)])
+        except StoreError as exc:
+            # The alert went out and its order is in SQL; only the chart misses it.
+            log.warning("alert published but not stored (%s)", exc)

@@ -9,15 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cloud.policy import ReplenishmentRule
 from vmi.config_file import load_toml
-from vmi.urls import parse_mqtt_url
+from vmi.mqtt_connection import MqttConnection
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CollectorMqttConfig(_Strict):
-    url: str = "mqtt://127.0.0.1:1883"
+class CollectorMqttConfig(MqttConnection):
+    """The broker connection (URL, credentials, TLS, backoff) and the session."""
+
     client_id: str = "vmi-collector"
     share_group: str | None = Field(
         default=None,
@@ -27,12 +28,6 @@ class CollectorMqttConfig(_Strict):
     clean_session: bool = Field(
         default=False, description="Keep the session so messages wait while the collector is down."
     )
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
-
-    @model_validator(mode="after")
-    def _url_parses(self) -> CollectorMqttConfig:
-        parse_mqtt_url(self.url)
-        return self
 
 
 class StoreConfig(_Strict):
@@ -96,6 +91,11 @@ class CloudConfig(_Strict):
     replenishment: ReplenishmentConfig = ReplenishmentConfig()
     metrics: MetricsConfig = MetricsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
+    health_interval_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="Write collector_health to the store this often; 0: never.",
+    )
 
 
 def load_cloud_config(path: str | Path) -> CloudConfig:

@@ -36,7 +36,19 @@ def render_metrics(collector: Collector) -> str:
     def one(value: float) -> Iterator[tuple[str, float]]:
         yield "", value
 
-    metric("messages_total", "counter", "MQTT readings messages received.", one(s.messages))
+    metric(
+        "messages_total",
+        "counter",
+        "MQTT messages received, by kind (readings, events, status).",
+        ((f'{{kind="{_escape(k)}"}}', v) for k, v in sorted(s.arrived.items())),
+    )
+    metric("events_written_total", "counter", "Events written to the store.", one(s.events_written))
+    metric(
+        "statuses_written_total",
+        "counter",
+        "Device statuses written to the store.",
+        one(s.statuses_written),
+    )
     metric(
         "readings_written_total", "counter", "Levels written to the store.", one(s.readings_written)
     )

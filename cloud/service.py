@@ -6,31 +6,51 @@ import threading
 
 from cloud.collector import Collector
 from cloud.config import CloudConfig
+from cloud.health import HealthReporter
 from cloud.metrics import MetricsServer
 from cloud.orders import OrderBook
 from cloud.timeseries import open_store
-from vmi.clock import Clock
+from vmi.clock import Clock, SystemClock
 
 
 class CloudService:
     """Everything `vmi cloud run` runs; the demo runs the same."""
 
     def __init__(self, config: CloudConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
         self.store = open_store(config.store.url)
         self.orders = OrderBook(config.orders.url)
         self.collector = Collector(config, store=self.store, orders=self.orders, clock=clock)
         listen = config.metrics.host_port
         self.metrics = MetricsServer(self.collector, *listen) if listen else None
+        self.health = HealthReporter(
+            config.mqtt.client_id,
+            self.collector.stats,
+            lambda: self.collector.in_flight,
+            store=self.store,
+            clock=clock or SystemClock(),
+            interval_s=config.health_interval_s,
+        )
+        self._health_stop = threading.Event()
+        self._health_thread = threading.Thread(
+            target=self.health.run, args=(self._health_stop,), name="health", daemon=True
+        )
 
     def start(self) -> None:
         self.collector.start()
         if self.metrics is not None:
             self.metrics.start()
+        if self.config.health_interval_s > 0:
+            self._health_thread.start()
 
     def stop(self) -> None:
         if self.metrics is not None:
             self.metrics.stop()
         self.collector.stop()
+        if self._health_thread.is_alive():
+            self._health_stop.set()
+            self._health_thread.join(timeout=10)
+            self.health.report()  # the final figures
         self.orders.close()
         self.store.close()
 

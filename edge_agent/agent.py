@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from edge_agent.calibration import CalibrationStore
-from edge_agent.config import EdgeConfig
+from edge_agent.config import EdgeConfig, config_hash
 from edge_agent.drivers.registry import create_reader, create_scale
 from edge_agent.mismatch import MismatchDetector
 from edge_agent.outbox import MemoryOutbox, Outbox, SqliteOutbox
@@ -25,7 +25,6 @@ from edge_agent.sequence import SequenceCounter
 from edge_agent.workers import DeviceStats, DeviceWorker, Outbound, ReaderWorker, ScaleWorker
 from vmi import __version__
 from vmi.clock import Clock, SystemClock
-from vmi.urls import parse_mqtt_url
 from vmi.wire import DeviceCommand, Event, EventKind, EventsBatch, Reading, ReadingsBatch
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ class EdgeAgent:
                 )
             )
         self.publisher = MqttPublisher(
-            address=parse_mqtt_url(config.mqtt.url),
+            connection=config.mqtt,
             client_id=config.client_id,
             site=config.site,
             device=config.device,
@@ -96,8 +95,8 @@ class EdgeAgent:
             outbox=self.outbox,
             max_in_flight=config.outbox.max_in_flight,
             agent_version=__version__,
+            config_hash=config_hash(config),
             drivers=self._driver_health(),
-            keepalive_s=config.mqtt.keepalive_s,
             on_command=self._on_command,
         )
 

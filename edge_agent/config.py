@@ -8,6 +8,8 @@ split off here and the rest is validated by the driver's model.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +19,7 @@ from edge_agent.drivers.registry import ReaderDriverConfig, ScaleDriverConfig
 from edge_agent.outbox import OutboxLimits, OverflowPolicy
 from edge_agent.shelf import ShelfSettings
 from vmi.config_file import load_toml
-from vmi.urls import parse_mqtt_url
+from vmi.mqtt_connection import MqttConnection
 from vmi.wire import Identifier
 
 
@@ -99,15 +101,10 @@ class ReaderConfig(_DeviceBinding):
     driver: ReaderDriverConfig
 
 
-class MqttConfig(_Strict):
-    url: str = "mqtt://127.0.0.1:1883"
-    client_id: str | None = Field(default=None, description="Default: vmi-edge-<site>-<device>.")
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
+class MqttConfig(MqttConnection):
+    """The broker connection (URL, credentials, TLS, backoff) and this agent's client id."""
 
-    @model_validator(mode="after")
-    def _url_parses(self) -> MqttConfig:
-        parse_mqtt_url(self.url)
-        return self
+    client_id: str | None = Field(default=None, description="Default: vmi-edge-<site>-<device>.")
 
 
 class PublishConfig(_Strict):
@@ -177,3 +174,14 @@ class EdgeConfig(_Strict):
 def load_edge_config(path: str | Path) -> EdgeConfig:
     """Read and validate a TOML config file; raise `ConfigError` saying what is wrong."""
     return load_toml(path, EdgeConfig, "edge config")
+
+
+def config_hash(config: EdgeConfig) -> str:
+    """A short digest of the validated config (every default filled in).
+
+    Published in the birth message so the fleet board shows which devices
+    run which config; equal configs give equal digests whatever their
+    file's layout or comments.
+    """
+    canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -26,7 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.outbox import Outbox
 from vmi.clock import Clock
-from vmi.urls import MqttAddress
+from vmi.mqtt_connection import MqttConnection
 from vmi.wire import (
     DeviceState,
     DeviceStatus,
@@ -58,7 +58,7 @@ class MqttPublisher:
     def __init__(
         self,
         *,
-        address: MqttAddress,
+        connection: MqttConnection,
         client_id: str,
         site: str,
         device: str,
@@ -66,18 +66,19 @@ class MqttPublisher:
         outbox: Outbox,
         agent_version: str,
         drivers: dict[str, str],
-        keepalive_s: int = 30,
+        config_hash: str | None = None,
         max_in_flight: int = 100,
         on_command: Callable[[bytes], None] | None = None,
     ) -> None:
-        self._address = address
+        self._connection = connection
+        self._address = connection.address
         self._site = site
         self._device = device
         self._clock = clock
         self.outbox = outbox
         self._agent_version = agent_version
+        self._config_hash = config_hash
         self._drivers = drivers
-        self._keepalive_s = keepalive_s
         self._max_in_flight = max_in_flight
         self._on_command = on_command
         self._connected = threading.Event()
@@ -90,20 +91,26 @@ class MqttPublisher:
         self._pump = threading.Thread(target=self._run_pump, name="outbox-pump", daemon=True)
         self.stats = PublisherStats()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        if address.username:
-            self._client.username_pw_set(address.username, address.password)
-        if address.tls:
-            self._client.tls_set()
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self._client.will_set(
-            status_topic(site, device), self._status(DeviceState.OFFLINE), qos=1, retain=True
-        )
+        connection.configure(self._client)
+        self._client.will_set(status_topic(site, device), self._will(), qos=1, retain=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
 
     # ---- status ---------------------------------------------------------------
+
+    def _will(self) -> bytes:
+        # The broker sends the will whenever the connection dies, so it
+        # carries no time and no outbox figures: both would be stale.
+        return encode(
+            DeviceStatus(
+                site=self._site,
+                device=self._device,
+                state=DeviceState.OFFLINE,
+                agent_version=self._agent_version,
+            )
+        )
 
     def _status(self, state: DeviceState) -> bytes:
         return encode(
@@ -113,6 +120,7 @@ class MqttPublisher:
                 state=state,
                 at=self._clock.now(),
                 agent_version=self._agent_version,
+                config_hash=self._config_hash,
                 drivers=self._drivers,
                 outbox=OutboxState(
                     pending=self.outbox.pending(),
@@ -229,7 +237,7 @@ class MqttPublisher:
     def start(self) -> None:
         """Connect in the background; reconnects by itself with capped backoff."""
         self._client.connect_async(
-            self._address.host, self._address.port, keepalive=self._keepalive_s
+            self._address.host, self._address.port, keepalive=self._connection.keepalive_s
         )
         self._client.loop_start()
         self._pump.start()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -153,6 +153,11 @@ class DeviceStatus(_Message):
     state: DeviceState
     at: AwareDatetime | None = None
     agent_version: str | None = None
+    config_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Digest of the agent's validated config: tells which config a device runs.",
+    )
     drivers: dict[str, str] = Field(default_factory=dict)
     outbox: OutboxState | None = None
 
@@ -216,6 +221,7 @@ def deadletter_topic(reason: str) -> str:
 
 
 READINGS_FILTER = f"{TOPIC_ROOT}/+/+/readings"
+EVENTS_FILTER = f"{TOPIC_ROOT}/+/+/events"
 STATUS_FILTER = f"{TOPIC_ROOT}/+/+/status"
 ALERTS_FILTER = f"{TOPIC_ROOT}/+/alerts"
 
@@ -237,6 +243,25 @@ def decode_readings(topic: str, payload: bytes) -> ReadingsBatch:
     Reasons are stable dead-letter topic suffixes: `bad_json`, `version`,
     `schema`, `topic_mismatch`.
     """
+    return _decode_device_message(topic, payload, ReadingsBatch)
+
+
+def decode_events(topic: str, payload: bytes) -> EventsBatch:
+    """Decode and check an events message; the same reasons as `decode_readings`."""
+    return _decode_device_message(topic, payload, EventsBatch)
+
+
+def decode_status(topic: str, payload: bytes) -> DeviceStatus:
+    """Decode and check a status message; the same reasons as `decode_readings`."""
+    return _decode_device_message(topic, payload, DeviceStatus)
+
+
+_DeviceMessage = TypeVar("_DeviceMessage", ReadingsBatch, EventsBatch, DeviceStatus)
+
+
+def _decode_device_message(
+    topic: str, payload: bytes, model: type[_DeviceMessage]
+) -> _DeviceMessage:
     try:
         raw: Any = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -246,18 +271,18 @@ def decode_readings(topic: str, payload: bytes) -> ReadingsBatch:
     if raw.get("v") != WIRE_VERSION:
         raise WireError("version", f"unsupported contract version {raw.get('v')!r}")
     try:
-        batch = ReadingsBatch.model_validate(raw)
+        message = model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise WireError("schema", f"{where}: {first['msg']} ({exc.error_count()} errors)") from exc
     site, device, _ = split_device_topic(topic)
-    if (batch.site, batch.device) != (site, device):
+    if (message.site, message.device) != (site, device):
         raise WireError(
             "topic_mismatch",
-            f"payload says {batch.site}/{batch.device}, topic says {site}/{device}",
+            f"payload says {message.site}/{message.device}, topic says {site}/{device}",
         )
-    return batch
+    return message
 
 
 def encode(message: BaseModel) -> bytes:

@@ -158,6 +158,7 @@ DEVICE_STATUS = Measurement(
     fields=(
         Column("online", "boolean", "true for state online, false for offline"),
         Column("agent_version", "string", "edge agent version"),
+        Column("config_hash", "string", "digest of the agent's validated config"),
         Column("drivers_total", "integer", "devices the agent drives"),
         Column("drivers_faulted", "integer", "of those, how many are not ok"),
         Column("outbox_pending", "integer", "messages waiting in the outbox"),

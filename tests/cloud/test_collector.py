@@ -119,7 +119,9 @@ def test_good_readings_are_stored_and_bad_ones_dead_lettered(
     # readings_written counts after the write; messages counts on arrival.
     wait_for(
         lambda: (
-            len(broker.dead) == len(bad) and stats.messages == 6 and stats.readings_written == 2
+            len(broker.dead) == len(bad)
+            and stats.arrived["readings"] == 6
+            and stats.readings_written == 2
         ),
         15,
         "all messages",
@@ -182,7 +184,7 @@ def test_metrics_and_health_endpoints(
         samples = dict(
             line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#")
         )
-        assert samples["vmi_collector_messages_total"] == "5"
+        assert samples['vmi_collector_messages_total{kind="readings"}'] == "5"
         assert samples["vmi_collector_readings_written_total"] == "4"
         assert samples['vmi_collector_rejected_total{reason="bad_json"}'] == "1"
         assert samples["vmi_collector_sequence_gaps_total"] == "2"

@@ -12,7 +12,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.agent import EdgeAgent
-from edge_agent.config import EdgeConfig
+from edge_agent.config import EdgeConfig, config_hash
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.rdm6300_reader import Rdm6300Emulator
 from tests.servers import MosquittoServer
@@ -151,6 +151,7 @@ def test_a_missing_scale_does_not_stop_the_others_and_shows_in_status(
     online = [s for s in rec.statuses if s.state == "online"]
     assert online
     assert online[-1].drivers[scale.port] == "ok"
+    assert online[-1].config_hash == config_hash(cfg)
     wait_for(lambda: rec.statuses[-1].state == "offline", 10, "offline on clean shutdown")
     assert agent.stats.devices[missing].health == "unavailable"
     rec.close()

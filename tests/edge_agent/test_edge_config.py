@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.config import load_edge_config
+from edge_agent.config import config_hash, load_edge_config
 from vmi.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +65,17 @@ def test_bad_configs_are_refused_with_a_reason(tmp_path: Path, text: str, compla
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_edge_config(tmp_path / "nope.toml")
+
+
+def test_config_hash_ignores_layout_and_sees_changes(tmp_path: Path) -> None:
+    a = tmp_path / "a.toml"
+    b = tmp_path / "b.toml"
+    c = tmp_path / "c.toml"
+    a.write_text(BASE + '[mqtt]\nurl = "mqtt://127.0.0.1:1883"\n' + SCALE)
+    reordered = "\n".join(reversed(BASE.strip().splitlines()))
+    b.write_text("# the same, laid out differently\n" + reordered + SCALE.replace("\n", "\n\n"))
+    c.write_text(BASE + "[publish]\nlinger_s = 0.5\n" + SCALE)
+    ha, hb, hc = (config_hash(load_edge_config(p)) for p in (a, b, c))
+    assert ha == hb  # the URL given is the default: the same validated config
+    assert ha != hc
+    assert len(ha) == 16

@@ -97,4 +97,5 @@ def test_declared_types_are_enforced_when_building() -> None:
         STOCK_EVENT.point(tags={}, fields={"quantity": None}, time=T0)
     # An int is accepted for a float field and stored as a float.
     p = STOCK_EVENT.point(tags={}, fields={"quantity": 3}, time=datetime(2024, 1, 1, tzinfo=UTC))
-    assert p.field("quantity") == 3.0 and isinstance(p.field("quantity"), float)
+    assert p.field("quantity") == 3.0
+    assert isinstance(p.field("quantity"), float)
