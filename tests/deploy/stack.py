@@ -1,0 +1,130 @@
+"""The stack's broker and config-init, run locally for tests.
+
+`run_init` runs deploy/init-secrets.sh as the config-init service would, with
+local paths; `StackBroker` is a private Mosquitto started from
+deploy/mosquitto/mosquitto.conf with the files it wrote; `Client` is a paho
+client that records what it receives.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.servers import MosquittoServer
+
+ROOT = Path(__file__).parents[2]
+SCRIPT = ROOT / "deploy" / "init-secrets.sh"
+CLOUD_PASSWORD = "cloud-" + uuid.uuid4().hex
+SITE_PASSWORD = "site-" + uuid.uuid4().hex
+
+
+def run_init(
+    tmp_path: Path, *args: str, sites: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    deploy = tmp_path / "deploy"
+    (deploy / "mosquitto").mkdir(parents=True, exist_ok=True)
+    for name in ("cloud.toml", "mosquitto/acl", "mosquitto/mosquitto.conf"):
+        (deploy / name).write_text((ROOT / "deploy" / name).read_text())
+    (deploy / "mosquitto" / "sites.passwd").write_text(
+        (ROOT / "deploy/mosquitto/sites.passwd").read_text() + sites
+    )
+    environment = {
+        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+        "INIT_DEPLOY_DIR": str(deploy),
+        "INIT_AUTH_DIR": str(tmp_path / "auth"),
+        "INIT_CONFIG_DIR": str(tmp_path / "config"),
+        "INIT_MOSQUITTO_UID": str(os.getuid()),
+        "INIT_VMI_UID": str(os.getuid()),
+        "VMI_MQTT_CLOUD_PASSWORD": CLOUD_PASSWORD,
+        "VMI_INFLUX_ADMIN_USER": "vmi-admin",
+        "VMI_INFLUX_ADMIN_PASSWORD": "influx-" + uuid.uuid4().hex,
+        **env,
+    }
+    return subprocess.run(
+        ["sh", str(SCRIPT), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def site_line(tmp_path: Path, site: str, password: str) -> str:
+    done = run_init(tmp_path / "add", "add-site", site, VMI_SITE_PASSWORD=password)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+class StackBroker(MosquittoServer):
+    """Mosquitto running deploy/mosquitto/mosquitto.conf, on a loopback port."""
+
+    def __init__(self, data_dir: Path, auth_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.auth_dir = auth_dir
+
+    def _write_config(self) -> None:
+        conf = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
+        replacements = {
+            r"^listener 1883$": f"listener {self.port} {self.host}",
+            r"^password_file .*$": f"password_file {self.auth_dir / 'passwd'}",
+            r"^acl_file .*$": f"acl_file {self.auth_dir / 'acl'}",
+            r"^persistence_location .*$": f"persistence_location {self.data_dir}/",
+            r"^log_dest stdout$": f"log_dest file {self.log_path}",
+        }
+        for pattern, replacement in replacements.items():
+            conf, count = re.subn(pattern, replacement, conf, flags=re.MULTILINE)
+            assert count == 1, pattern
+        user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True)
+        self.config_path.write_text(conf + f"\nuser {user.stdout.strip()}\n")
+
+
+class Client:
+    """A paho client that records what it receives."""
+
+    def __init__(self, broker: StackBroker, user: str | None, password: str | None) -> None:
+        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.connected: queue.Queue[bool] = queue.Queue()
+        self.subscribed: queue.Queue[int] = queue.Queue()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="t" + uuid.uuid4().hex)
+        if user is not None:
+            self._client.username_pw_set(user, password)
+        self._client.on_connect = lambda _c, _u, _f, rc, _p: self.connected.put(not rc.is_failure)
+        self._client.on_subscribe = lambda _c, _u, mid, _rc, _p: self.subscribed.put(mid)
+        self._client.on_message = lambda _c, _u, msg: self.messages.put(
+            (msg.topic, bytes(msg.payload))
+        )
+        self._client.connect(broker.host, broker.port)
+        self._client.loop_start()
+
+    def accepted(self) -> bool:
+        return self.connected.get(timeout=10)
+
+    def subscribe(self, topic: str) -> None:
+        _, mid = self._client.subscribe(topic, qos=1)
+        while self.subscribed.get(timeout=10) != mid:
+            pass
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self._client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+
+    def received(self, timeout: float = 1.5) -> list[tuple[str, bytes]]:
+        found = []
+        try:
+            while True:
+                found.append(self.messages.get(timeout=timeout))
+                timeout = 0.2
+        except queue.Empty:
+            return found
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
