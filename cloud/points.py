@@ -84,7 +84,12 @@ def status_point(status: DeviceStatus, received_at: datetime) -> Point:
 def alert_point(alert: Alert) -> Point:
     """The `alert` point of a published alert."""
     return ALERT.point(
-        tags={"site": alert.site, "sku": alert.sku, "kind": alert.kind.value},
-        fields={"message": alert.message},
+        tags={
+            "site": alert.site,
+            "sku": alert.sku,
+            "device": alert.device,
+            "kind": alert.kind.value,
+        },
+        fields={"message": alert.message, "order_id": alert.order_id},
         time=alert.at,
     )

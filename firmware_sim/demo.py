@@ -246,7 +246,7 @@ class Demo:
             return
         self.alerts.append(alert)
         self.events.put(DemoEvent("alert", alert.message))
-        if self.world is not None and alert.order_quantity:
+        if self.world is not None and alert.order_quantity and alert.sku:
             d = self.world.order_placed(alert.sku, int(alert.order_quantity), self.clock.now())
             if d is not None:
                 self.events.put(

@@ -163,23 +163,38 @@ class DeviceStatus(_Message):
 
 
 class AlertKind(StrEnum):
-    REORDER = "reorder"
+    REORDER = "reorder"  # an order was placed: inventory position reached the reorder point
+    STOCKOUT_IMMINENT = "stockout_imminent"  # likely empty before the next delivery arrives
+    STOCKOUT = "stockout"  # nothing left on the shelf
+    SENSOR_SILENT = "sensor_silent"  # a device sent nothing for N x its expected interval
+    SENSOR_ANOMALY = "sensor_anomaly"  # drift, weight/RFID mismatch, uncertain counts, faults
 
 
 class Alert(_Message):
-    """Payload of `vmi/v1/<site>/alerts` (cloud -> all, QoS 1)."""
+    """Payload of `vmi/v1/<site>/alerts` (cloud -> all, QoS 1).
+
+    Stock alerts carry the SKU and the projection behind them; sensor alerts
+    carry the device (and location) instead.
+    """
 
     v: Literal[1] = 1
     kind: AlertKind
     site: Identifier
-    sku: Identifier
+    sku: Identifier | None = None
+    device: Identifier | None = None
+    location: Identifier | None = None
     at: AwareDatetime
     order_id: int | None = None
     order_quantity: float | None = None
-    on_hand: float
-    rate_per_day: float
-    days_of_cover: float | None
-    reorder_days: float
+    on_hand: float | None = None
+    inventory_position: float | None = None
+    rate_per_day: float | None = None
+    days_of_cover: float | None = None
+    stockout_days_p10: float | None = Field(
+        default=None, description="Days until stockout, early (10th percentile) estimate."
+    )
+    reorder_point: float | None = None
+    reorder_days: float | None = None
     message: str
 
 

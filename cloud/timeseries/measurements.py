@@ -199,8 +199,16 @@ ORDER_EVENT = Measurement(
 ALERT = Measurement(
     "alert",
     "Every alert the cloud published.",
-    tags=(_SITE, _SKU, _tag("kind", "alert kind")),
-    fields=(Column("message", "string", "the alert's message"),),
+    tags=(
+        _SITE,
+        _tag("sku", "stock-keeping unit (stock alerts)"),
+        _tag("device", "edge device id (sensor alerts)"),
+        _tag("kind", "alert kind"),
+    ),
+    fields=(
+        Column("message", "string", "the alert's message"),
+        Column("order_id", "integer", "the order a reorder alert is about"),
+    ),
 )
 
 COLLECTOR_HEALTH = Measurement(
