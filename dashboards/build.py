@@ -328,28 +328,33 @@ def dashboard_link(title: str, uid: str, *, include_vars: bool = True) -> Json:
     }
 
 
-def order_annotation(filters: dict[str, str]) -> Json:
-    """Replenishment orders (`order_event`) as annotations: one per status change."""
-    query = f'SELECT "text", "status" FROM "order_event" WHERE {match(filters)}'
+def annotation(name: str, query: str, *, text: str, tags: str, color: str) -> Json:
+    """Points of a query as annotations: `text` column as the text, `tags` as tags."""
     return {
-        "name": "Orders",
+        "name": name,
         "datasource": DATASOURCE,
         "enable": True,
-        "iconColor": "purple",
+        "iconColor": color,
         # Grafana 10+ reads `target`; older versions read the top-level keys.
         "target": {
             "refId": "Anno",
             "query": query,
             "rawQuery": True,
             "resultFormat": "table",
-            "textColumn": "text",
-            "tagsColumn": "status",
+            "textColumn": text,
+            "tagsColumn": tags,
             "fromAnnotations": True,
         },
         "query": query,
-        "textColumn": "text",
-        "tagsColumn": "status",
+        "textColumn": text,
+        "tagsColumn": tags,
     }
+
+
+def order_annotation(filters: dict[str, str]) -> Json:
+    """Replenishment orders (`order_event`) as annotations: one per status change."""
+    query = f'SELECT "text", "status" FROM "order_event" WHERE {match(filters)}'
+    return annotation("Orders", query, text="text", tags="status", color="purple")
 
 
 def layout(panels: list[Json]) -> list[Json]:
@@ -443,6 +448,8 @@ PICK_OR_REFILL = '"kind" =~ /^(pick|refill)$/'
 OTHER_SHELF_EVENTS = '"kind" !~ /^(pick|refill)$/'
 DEVICE_EVENTS = '"kind" =~ /^(fault|driver)$/'
 LAST_90_DAYS = "time > now() - 90d"
+STOCK_ALERTS = '"kind" =~ /^(reorder|stockout_imminent|stockout)$/'
+SENSOR_ALERTS = '"kind" =~ /^(sensor_silent|sensor_anomaly)$/'
 
 
 # ---- supplier overview ----------------------------------------------------------
@@ -626,8 +633,10 @@ def supplier_overview() -> Json:
                 cell("color-text"),
             ),
             override("quantity", ("displayName", "Units"), ("decimals", 0)),
-            override("text", ("displayName", "Order")),
+            override("text", ("displayName", "Detail")),
         ],
+        sort_by="Last change",
+        descending=False,
         size=(12, 8),
     )
     order_changes = table(
@@ -707,9 +716,9 @@ def supplier_overview() -> Json:
             thresholds=steps(*COVER_STEPS),
         ),
         stat(
-            "Reorder alerts",
-            "Alerts the cloud published in the time range.",
-            f'SELECT count("message") FROM "alert" WHERE {match(SITE_SKU)}',
+            "Stock alerts",
+            "Reorder, stockout-imminent and stockout alerts the cloud published in the time range.",
+            f'SELECT count("message") FROM "alert" WHERE {match(SITE_SKU, extra=[STOCK_ALERTS])}',
             thresholds=steps(("blue", None)),
             no_value="0",
         ),
@@ -747,6 +756,38 @@ def supplier_overview() -> Json:
         ),
         open_orders,
         order_changes,
+        table(
+            "Stock alerts",
+            "Alerts the cloud published for the selected shelves, newest first: reorder "
+            "(with its order), stockout imminent, stockout.",
+            [
+                influx(
+                    'SELECT "message", "order_id" FROM "alert" '
+                    f'WHERE {match(SITE_SKU, extra=[STOCK_ALERTS])} GROUP BY "site", "sku", "kind"',
+                    table=True,
+                )
+            ],
+            overrides=[
+                override("site", ("displayName", "Site")),
+                override("sku", ("displayName", "SKU")),
+                override(
+                    "kind",
+                    ("displayName", "Alert"),
+                    (
+                        "mappings",
+                        value_map(
+                            ("reorder", "reorder", "blue"),
+                            ("stockout_imminent", "stockout imminent", "orange"),
+                            ("stockout", "stockout", "red"),
+                        ),
+                    ),
+                    cell("color-text"),
+                ),
+                override("message", ("displayName", "Message")),
+                override("order_id", ("displayName", "Order"), ("decimals", 0)),
+            ],
+            size=(24, 7),
+        ),
     ]
     return dashboard(
         OVERVIEW_UID,
@@ -1021,7 +1062,7 @@ def sku_detail() -> Json:
                 override("status", ("displayName", "Status")),
                 override("text", ("displayName", "Change")),
             ],
-            size=(12, 8),
+            size=(24, 7),
         ),
     ]
     return dashboard(
@@ -1031,7 +1072,17 @@ def sku_detail() -> Json:
         "refills and events, with orders as annotations.",
         panels,
         variables=[SUPPLIER, site_variable(multi=False), sku_variable(multi=False)],
-        annotations=[order_annotation(SITE_SKU)],
+        annotations=[
+            order_annotation(SITE_SKU),
+            annotation(
+                "Stock alerts",
+                'SELECT "message", "kind" FROM "alert" '
+                f"WHERE {match(SITE_SKU, extra=[STOCK_ALERTS])}",
+                text="message",
+                tags="kind",
+                color="red",
+            ),
+        ],
         links=[dashboard_link("Supplier overview", OVERVIEW_UID)],
     )
 
@@ -1111,7 +1162,8 @@ def fleet_health() -> Json:
             "an offline gateway's other columns are empty: see the charts for its last figures.",
             [
                 influx(
-                    'SELECT last("online") AS "online", "agent_version", "drivers_total", '
+                    'SELECT last("online") AS "online", "agent_version", "config_hash", '
+                    '"drivers_total", '
                     '"drivers_faulted", "outbox_pending", "outbox_pending_bytes", '
                     f'"outbox_dropped" FROM "device_status" WHERE {match(DEVICE)} '
                     'GROUP BY "site", "device"',
@@ -1129,6 +1181,7 @@ def fleet_health() -> Json:
                     cell("color-background"),
                 ),
                 override("agent_version", ("displayName", "Agent")),
+                override("config_hash", ("displayName", "Config")),
                 override("drivers_total", ("displayName", "Drivers")),
                 override(
                     "drivers_faulted",
@@ -1238,6 +1291,37 @@ def fleet_health() -> Json:
                 override("detail", ("displayName", "Detail")),
             ],
             size=(12, 8),
+        ),
+        table(
+            "Sensor alerts",
+            "Alerts about the gateways' sensors: silent (no reading when one was due) and "
+            "anomalies, newest first.",
+            [
+                influx(
+                    'SELECT "message" FROM "alert" '
+                    f"WHERE {match(DEVICE, extra=[SENSOR_ALERTS])} "
+                    'GROUP BY "site", "device", "kind"',
+                    table=True,
+                )
+            ],
+            overrides=[
+                override("site", ("displayName", "Site")),
+                override("device", ("displayName", "Gateway")),
+                override(
+                    "kind",
+                    ("displayName", "Alert"),
+                    (
+                        "mappings",
+                        value_map(
+                            ("sensor_silent", "silent", "red"),
+                            ("sensor_anomaly", "anomaly", "orange"),
+                        ),
+                    ),
+                    cell("color-text"),
+                ),
+                override("message", ("displayName", "Message")),
+            ],
+            size=(24, 7),
         ),
         timeseries(
             "Dead letters by reason",
@@ -1441,7 +1525,7 @@ def collector_internals() -> Json:
                     cell("color-text"),
                 ),
             ],
-            sort_by="collector",
+            sort_by="Collector",
             descending=False,
             size=(24, 6),
         ),

@@ -17,6 +17,7 @@ letter...) is present, so every panel query of the dashboards returns data.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Iterator, Mapping
@@ -82,6 +83,7 @@ DEVICES = (
     ("bravo-works", "gw-02"),
 )
 COLLECTORS = ("vmi-collector-a", "vmi-collector-b")
+CONFIG_HASHES = {key: hashlib.sha256("/".join(key).encode()).hexdigest()[:12] for key in DEVICES}
 
 
 # ---- line protocol -----------------------------------------------------------
@@ -175,6 +177,8 @@ def _stock(
     keys = sorted({(s.site, s.sku) for s in SHELVES})
     by_key = {key: [s for s in SHELVES if (s.site, s.sku) == key] for key in keys}
     open_orders: dict[tuple[str, str], _Order] = {}
+    warned: set[tuple[str, str]] = set()
+    emptied: set[tuple[str, str]] = set()
     next_order_id = 1
     off_site, off_device, off_at = offline_for_good
 
@@ -292,9 +296,27 @@ def _stock(
                     {"site": site, "sku": sku, "kind": "reorder"},
                     {
                         "message": f"reorder {quantity:g} x {sku} for {site}: "
-                        f"{on_hand / rate:.2f} days of cover <= {LEAD_DAYS + SAFETY_DAYS:g}"
+                        f"{on_hand / rate:.2f} days of cover <= {LEAD_DAYS + SAFETY_DAYS:g}",
+                        "order_id": order.id,
                     },
                     t + 1000,
+                )
+            if rate > 0 and on_hand / rate < 1.0 and key not in warned:
+                # Less than a day of stock left: warned once per shelf.
+                warned.add(key)
+                history.add(
+                    "alert",
+                    {"site": site, "sku": sku, "kind": "stockout_imminent"},
+                    {"message": f"{sku} at {site} runs out in {on_hand / rate:.1f} days"},
+                    t + 2000,
+                )
+            if on_hand < 1 and key not in emptied:
+                emptied.add(key)
+                history.add(
+                    "alert",
+                    {"site": site, "sku": sku, "kind": "stockout"},
+                    {"message": f"{sku} at {site} is out of stock"},
+                    t + 2000,
                 )
 
 
@@ -370,6 +392,7 @@ def _device_status(
                 {
                     "online": True,
                     "agent_version": AGENT_VERSION,
+                    "config_hash": CONFIG_HASHES[key],
                     "drivers_total": drivers[key],
                     "drivers_faulted": faulted,
                     "outbox_pending": pending,
@@ -421,6 +444,27 @@ def _device_events(history: _History, start: int, end: int) -> None:
         ("acme-north", "gw-02", "fault", "em4100", "reader timed out", start + 30 * HOUR_MS),
         ("acme-south", "gw-01", "fault", "mtsics", "scale overload", end - 6 * HOUR_MS),
     )
+    sensor_alerts = (
+        ("acme-north", "gw-02", "sensor_silent", "gw-02 silent since its last will", end - HOUR_MS),
+        (
+            "acme-south",
+            "gw-01",
+            "sensor_anomaly",
+            "B-01 weight jumps without a pick",
+            end - 7 * HOUR_MS,
+        ),
+        (
+            "acme-north",
+            "gw-01",
+            "sensor_anomaly",
+            "A-01 reads 3 g heavier each night",
+            end - DAY_MS,
+        ),
+    )
+    for site, device, kind, message, t in sensor_alerts:
+        history.add(
+            "alert", {"site": site, "device": device, "kind": kind}, {"message": message}, t
+        )
     for site, device, kind, driver, detail, t in device_events:
         history.add(
             "stock_event",

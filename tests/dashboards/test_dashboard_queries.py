@@ -172,6 +172,18 @@ def _referenced_names(panel: Mapping[str, Any]) -> set[str]:
     return names
 
 
+def _display_names(panel: Mapping[str, Any], names: set[str]) -> list[str]:
+    """The names Grafana shows: an override's displayName, else the field's own name."""
+    renamed = {
+        item["matcher"]["options"]: prop["value"]
+        for item in panel["fieldConfig"]["overrides"]
+        if item["matcher"]["id"] == "byName"
+        for prop in item["properties"]
+        if prop["id"] == "displayName"
+    }
+    return sorted(renamed.get(name, name) for name in names)
+
+
 def _answer_names(query: Query, series: list[dict[str, Any]]) -> set[str]:
     """The field names Grafana shows for an answer (table columns or series names)."""
     names: set[str] = set()
@@ -210,6 +222,12 @@ def test_panels_name_only_fields_their_queries_return(database: Database, board_
         missing = _referenced_names(panel) - available
         if missing:
             problems.append(f"panel {panel['title']!r}: {sorted(missing)} not in {available}")
+        shown = _display_names(panel, available)
+        for sort in panel.get("options", {}).get("sortBy", ()):
+            if sort["displayName"] not in shown:
+                problems.append(f"panel {panel['title']!r}: sorts by unknown {sort['displayName']}")
+        if len(shown) != len(set(shown)):
+            problems.append(f"panel {panel['title']!r}: two columns show as one name: {shown}")
         pattern = panel.get("options", {}).get("reduceOptions", {}).get("fields", "")
         if pattern:
             regex = re.compile(pattern.strip("/"))

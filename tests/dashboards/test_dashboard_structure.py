@@ -139,8 +139,9 @@ def test_template_variables_chain_supplier_site_sku() -> None:
 
 def test_orders_are_annotations_from_order_event() -> None:
     for name in ("supplier-overview.json", "sku-detail.json"):
-        (annotation,) = BOARDS[name]["annotations"]["list"]
-        assert 'FROM "order_event"' in annotation["target"]["query"]
+        orders = [a for a in BOARDS[name]["annotations"]["list"] if a["name"] == "Orders"]
+        assert len(orders) == 1
+        assert 'FROM "order_event"' in orders[0]["target"]["query"]
 
 
 def test_dashboard_provider_reads_a_folder_of_json() -> None:
