@@ -95,6 +95,49 @@ def _parser() -> argparse.ArgumentParser:
     cloud_run = cloud_sub.add_parser("run", help="run the collector")
     cloud_run.add_argument("--config", required=True, help="cloud config file (TOML)")
     cloud_run.set_defaults(module="cloud.cli")
+    cloud_api = cloud_sub.add_parser(
+        "api",
+        help="serve the HTTP API (settings: VMI_API_* environment variables, or --config)",
+    )
+    cloud_api.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    cloud_api.add_argument("--port", type=int, default=8000, help="listen port (default 8000)")
+    cloud_api.add_argument(
+        "--config",
+        dest="api_config",
+        default=os.environ.get("VMI_API_CONFIG"),
+        metavar="FILE",
+        help="API settings file (TOML); VMI_API_* variables win over it [$VMI_API_CONFIG]",
+    )
+    cloud_api.set_defaults(module="cloud.api.cli")
+    apikey = cloud_sub.add_parser("apikey", help="API keys")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True, metavar="COMMAND")
+    apikey_create = apikey_sub.add_parser(
+        "create",
+        help="create an API key (e.g. the first admin key) and print its token once",
+        description="Create an API key in the cloud database and print its token on stdout. "
+        "The token is shown only now; the database keeps its SHA-256 digest.",
+    )
+    apikey_create.add_argument(
+        "--role", required=True, choices=["admin", "supplier", "customer"], help="the key's role"
+    )
+    apikey_create.add_argument(
+        "--tenant", default=None, help="the supplier or customer code (not for admin keys)"
+    )
+    apikey_create.add_argument("--name", default=None, help="a label for listings")
+    apikey_create.add_argument(
+        "--read-only", action="store_true", help="the key may only read (GET)"
+    )
+    apikey_create.add_argument(
+        "--expires-days", type=float, default=None, help="the key expires after this many days"
+    )
+    apikey_create.add_argument(
+        "--config",
+        dest="api_config",
+        default=os.environ.get("VMI_API_CONFIG"),
+        metavar="FILE",
+        help="API settings file (TOML), for the database URL [$VMI_API_CONFIG]",
+    )
+    apikey_create.set_defaults(module="cloud.api.cli")
 
     sim = sub.add_parser("sim", help="simulations of the replenishment policy")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
