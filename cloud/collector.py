@@ -7,16 +7,22 @@ message is acknowledged the broker holds it and stops sending once its
 in-flight window is full, which bounds memory when the store is down.
 
 Malformed payloads are counted, logged with the reason, republished to
-`vmi/v1/_deadletter/<reason>`, acknowledged, and change nothing else.
+`vmi/v1/_deadletter/<reason>`, acknowledged, and change nothing else. With a
+catalog configured, so are messages from devices it does not know
+(`unknown_device`) or knows at another site (`site_mismatch`).
+
+The hot path (readings into InfluxDB): pydantic-core parses and checks a
+message in one pass (`decode_readings`), its levels become line protocol at
+once (`level_lines`, no point objects), a batch is one gzip write, and its
+PUBACKs one socket write (`IngestClient`). `bench/ingest.py` measures it.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,12 +31,16 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.config import CloudConfig
+from cloud.device_registry import DeviceRegistry, check_registered
 from cloud.errors import StoreError, StoreRejected, StoreUnavailable
+from cloud.mqtt_ingest import IngestClient
 from cloud.orders import OrderBook
 from cloud.points import alert_point, event_points, levels_of, status_point
 from cloud.replenisher import Replenisher
 from cloud.sequence import SequenceTracker
 from cloud.timeseries.base import LevelPoint, Point, TimeSeriesStore
+from cloud.timeseries.influx import InfluxStore
+from cloud.timeseries.line_protocol import level_lines, point_line
 from vmi.clock import Clock, SystemClock
 from vmi.errors import WireError
 from vmi.wire import (
@@ -76,14 +86,22 @@ class CollectorStats:
         return sum(self.arrived.values())
 
 
-@dataclass
+@dataclass(slots=True)
 class Inbound:
-    """What one accepted message stores, and which (site, SKU)s it touches."""
+    """What one accepted message stores, and which (site, SKU)s it touches.
 
+    For a store that takes line protocol (InfluxDB) everything is in `lines`,
+    rendered at decode time; otherwise in `levels` and `points`.
+    """
+
+    lines: list[str] = field(default_factory=list)
     levels: list[LevelPoint] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     sent_at: datetime | None = None
     touched: set[tuple[str, str]] = field(default_factory=set)
+    readings: int = 0
+    events: int = 0
+    statuses: int = 0
 
 
 class Collector:
@@ -96,12 +114,15 @@ class Collector:
         store: TimeSeriesStore,
         orders: OrderBook,
         clock: Clock | None = None,
+        registry: DeviceRegistry | None = None,
     ) -> None:
+        """`registry`: check devices against it; by default the one `config.catalog` names."""
         self.config = config
         self.clock = clock or SystemClock()
         self.store = store
         self.orders = orders
         self.stats = CollectorStats()
+        self.registry = registry if registry is not None else _open_registry(config)
         self.replenisher = Replenisher(
             config.replenishment,
             store=store,
@@ -109,8 +130,11 @@ class Collector:
             clock=self.clock,
             publish_alert=self._publish_alert,
         )
+        # InfluxDB takes line protocol: render it at decode time, no point objects.
+        self._line_store = store if isinstance(store, InfluxStore) else None
         self._address = config.mqtt.address
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._inbox: deque[mqtt.MQTTMessage] = deque()
+        self._arrived = threading.Event()
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._current = 0
@@ -118,7 +142,7 @@ class Collector:
         self._evaluator = threading.Thread(
             target=self.replenisher.run, args=(self._stop,), name="replenisher", daemon=True
         )
-        self._client = mqtt.Client(
+        self._client = IngestClient(
             CallbackAPIVersion.VERSION2,
             client_id=config.mqtt.client_id,
             clean_session=config.mqtt.clean_session,
@@ -136,7 +160,7 @@ class Collector:
     @property
     def in_flight(self) -> int:
         """Messages received and not yet acknowledged (queued or being written)."""
-        return self._inbox.qsize() + self._current
+        return len(self._inbox) + self._current
 
     @property
     def subscriptions(self) -> list[str]:
@@ -165,7 +189,9 @@ class Collector:
             log.warning("collector lost its MQTT connection (%s); reconnecting", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.put(msg)
+        self._inbox.append(msg)
+        if not self._arrived.is_set():
+            self._arrived.set()
 
     # ---- lifecycle ----------------------------------------------------------
 
@@ -192,17 +218,14 @@ class Collector:
     # ---- worker -------------------------------------------------------------
 
     def _work(self) -> None:
+        inbox = self._inbox
+        limit = self.config.max_batch_messages
         while not self._stop.is_set():
-            try:
-                first = self._inbox.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            msgs = [first]
-            while len(msgs) < self.config.max_batch_messages:
-                try:
-                    msgs.append(self._inbox.get_nowait())
-                except queue.Empty:
-                    break
+            if not inbox:
+                self._arrived.wait(0.2)
+                self._arrived.clear()
+                continue  # look again: a message may have come in before the clear
+            msgs = [inbox.popleft() for _ in range(min(len(inbox), limit))]
             self._current = len(msgs)
             try:
                 self.handle(msgs)
@@ -215,58 +238,119 @@ class Collector:
 
     def handle(self, msgs: list[mqtt.MQTTMessage]) -> None:
         """Decode, store, acknowledge and evaluate one batch of messages."""
+        sites = self._registered_sites(msgs)
+        if sites is None:
+            return  # stopping while the catalog was down: nothing acknowledged
         accepted: list[tuple[mqtt.MQTTMessage, Inbound]] = []
+        kinds: Counter[str] = Counter()
+        newest: datetime | None = None
         for msg in msgs:
-            self.stats.arrived[msg.topic.rsplit("/", 1)[-1]] += 1
+            kind = msg.topic.rsplit("/", 1)[-1]
+            kinds[kind] += 1
             try:
-                accepted.append((msg, self._decode(msg)))
+                inbound = self._decode(msg, kind, sites)
             except WireError as exc:
                 self._reject(msg, exc.reason, exc.detail)
-        sent = [i.sent_at for _, i in accepted if i.sent_at is not None]
-        if sent:
-            self.stats.lag_s = max((self.clock.now() - max(sent)).total_seconds(), 0.0)
+                continue
+            accepted.append((msg, inbound))
+            if inbound.sent_at is not None and (newest is None or inbound.sent_at > newest):
+                newest = inbound.sent_at
+        self.stats.arrived.update(kinds)
+        if newest is not None:
+            self.stats.lag_s = max((self.clock.now() - newest).total_seconds(), 0.0)
         if accepted and not self._write(accepted):
             return  # stopping: leave everything unacknowledged for redelivery
-        for msg in msgs:
-            self._client.ack(msg.mid, msg.qos)
+        self._client.ack_all(msgs)
         self.replenisher.touch({key for _, i in accepted for key in i.touched})
 
-    def _decode(self, msg: mqtt.MQTTMessage) -> Inbound:
+    def _registered_sites(self, msgs: list[mqtt.MQTTMessage]) -> dict[str, str | None] | None:
+        """The catalog's site of each device in the batch ({} without a registry).
+
+        Asked before anything is decoded, so a catalog outage only delays the
+        batch (retried like a store outage); None if stopped meanwhile.
+        """
+        if self.registry is None:
+            return {}
+        devices = {parts[3] for parts in (m.topic.split("/") for m in msgs) if len(parts) == 5}
+        delay = _RETRY_FIRST_S
+        while True:
+            try:
+                return self.registry.sites_of(devices)
+            except StoreUnavailable as exc:
+                log.warning("catalog unavailable (%s); retrying in %.1fs", exc, delay)
+            if self._stop.wait(delay):
+                return None
+            delay = min(delay * 2, _RETRY_MAX_S)
+
+    def _decode(self, msg: mqtt.MQTTMessage, kind: str, sites: dict[str, str | None]) -> Inbound:
         """What one message stores; raises `WireError` with a dead-letter reason."""
-        kind = msg.topic.rsplit("/", 1)[-1]
-        payload = bytes(msg.payload)
+        payload = msg.payload if type(msg.payload) is bytes else bytes(msg.payload)
         if kind == "readings":
             batch = decode_readings(msg.topic, payload)
+            if self.registry is not None:
+                check_registered(sites, batch.site, batch.device)
             self.stats.sequences.see(batch.site, batch.device, batch.seq)
-            return Inbound(
-                levels=levels_of(batch),
+            inbound = Inbound(
                 sent_at=batch.sent_at,
                 touched={(batch.site, r.sku) for r in batch.readings},
+                readings=len(batch.readings),
             )
+            if self._line_store is None:
+                inbound.levels = levels_of(batch)
+                return inbound
+            try:
+                inbound.lines = level_lines(batch.site, batch.device, batch.seq, batch.readings)
+            except ValueError as exc:
+                raise WireError("store_rejected", f"cannot write point: {exc}") from exc
+            return inbound
         if kind == "events":
             events = decode_events(msg.topic, payload)
-            return Inbound(points=event_points(events), sent_at=events.sent_at)
+            if self.registry is not None:
+                check_registered(sites, events.site, events.device)
+            inbound = Inbound(sent_at=events.sent_at, events=len(events.events))
+            return self._with_points(inbound, event_points(events))
         if kind == "status":
             status = decode_status(msg.topic, payload)
-            return Inbound(points=[status_point(status, self.clock.now())])
+            if self.registry is not None:
+                check_registered(sites, status.site, status.device)
+            inbound = Inbound(statuses=1)
+            return self._with_points(inbound, [status_point(status, self.clock.now())])
         split_device_topic(msg.topic)  # a foreign topic says so
         raise WireError("topic", f"no such message kind {kind!r} on {msg.topic!r}")
 
+    def _with_points(self, inbound: Inbound, points: list[Point]) -> Inbound:
+        if self._line_store is None:
+            inbound.points = points
+            return inbound
+        try:
+            inbound.lines = [point_line(p) for p in points]
+        except ValueError as exc:
+            raise WireError("store_rejected", f"cannot write point: {exc}") from exc
+        return inbound
+
+    def _store(self, inbounds: list[Inbound]) -> None:
+        """One write of everything `inbounds` stores (may raise `StoreError`)."""
+        if self._line_store is not None:
+            self._line_store.write_lines([line for i in inbounds for line in i.lines])
+            return
+        levels = [p for i in inbounds for p in i.levels]
+        points = [p for i in inbounds for p in i.points]
+        if levels:
+            self.store.write_levels(levels)
+        if points:
+            self.store.write_points(points)
+
     def _write(self, accepted: list[tuple[mqtt.MQTTMessage, Inbound]]) -> bool:
         """Write all points, retrying while the store is down. False if stopped first."""
-        levels = [p for _, i in accepted for p in i.levels]
-        points = [p for _, i in accepted for p in i.points]
+        inbounds = [i for _, i in accepted]
         delay = _RETRY_FIRST_S
         while True:
             try:
                 started = time.monotonic()
-                if levels:
-                    self.store.write_levels(levels)
-                if points:
-                    self.store.write_points(points)
+                self._store(inbounds)
                 self.stats.write_seconds += time.monotonic() - started
                 self.stats.writes += 1
-                for _, inbound in accepted:
+                for inbound in inbounds:
                     self._count_written(inbound)
                 return True
             except StoreUnavailable as exc:
@@ -283,17 +367,15 @@ class Collector:
     def _write_one_by_one(self, accepted: list[tuple[mqtt.MQTTMessage, Inbound]]) -> None:
         for msg, inbound in accepted:
             try:
-                self.store.write_levels(inbound.levels)
-                self.store.write_points(inbound.points)
+                self._store([inbound])
                 self._count_written(inbound)
             except StoreRejected as exc:
                 self._reject(msg, "store_rejected", str(exc))
 
     def _count_written(self, inbound: Inbound) -> None:
-        self.stats.readings_written += len(inbound.levels)
-        kinds = Counter(p.measurement for p in inbound.points)
-        self.stats.events_written += kinds["stock_event"]
-        self.stats.statuses_written += kinds["device_status"]
+        self.stats.readings_written += inbound.readings
+        self.stats.events_written += inbound.events
+        self.stats.statuses_written += inbound.statuses
 
     def _reject(self, msg: mqtt.MQTTMessage, reason: str, detail: str) -> None:
         self.stats.rejected[reason] += 1
@@ -314,3 +396,17 @@ class Collector:
         except StoreError as exc:
             # The alert went out and its order is in SQL; only the chart misses it.
             log.warning("alert published but not stored (%s)", exc)
+
+
+def _open_registry(config: CloudConfig) -> DeviceRegistry | None:
+    """The device registry `config.catalog` names, or None."""
+    if config.catalog.url is None:
+        return None
+    from cloud.catalog.catalog import Catalog  # SQLAlchemy only when configured
+
+    catalog = Catalog(config.catalog.url)
+    return DeviceRegistry(
+        catalog.site_of_device,
+        ttl_s=config.catalog.cache_ttl_s,
+        max_entries=config.catalog.cache_max_devices,
+    )

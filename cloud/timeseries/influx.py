@@ -8,8 +8,8 @@ their v1 compatibility APIs), so this one class covers them all.
 
 from __future__ import annotations
 
-import gzip
 import json
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ _CHUNK_SIZE = 10_000
 # Statuses that mean "try again later" although they are not 5xx.
 _RETRYABLE_4XX = frozenset({408, 429})
 _TAGS = ("site", "device", "location", "sku", "source")
+_GZIP_LEVEL = 1
 
 
 class InfluxStore:
@@ -111,10 +112,21 @@ class InfluxStore:
             raise StoreRejected(f"cannot write point: {exc}") from exc
         self._write_lines(lines)
 
-    def _write_lines(self, lines: list[str]) -> None:
+    def write_lines(self, lines: Sequence[str]) -> None:
+        """Write pre-rendered `stock_level`/point lines (precision ms), like `write_levels`.
+
+        The collector's hot path renders lines as messages arrive
+        (`line_protocol.level_lines`) and writes them here in one go.
+        """
+        self._write_lines(lines)
+
+    def _write_lines(self, lines: Sequence[str]) -> None:
         for start in range(0, len(lines), self.batch_lines):
             body = "\n".join(lines[start : start + self.batch_lines]).encode()
-            self._write_body(gzip.compress(body, compresslevel=5))
+            # zlib writes the gzip wrapper itself (wbits 31): one C call, no
+            # separate CRC pass. Level 1: line protocol still shrinks ~8x,
+            # at a fraction of the CPU of higher levels.
+            self._write_body(zlib.compress(body, _GZIP_LEVEL, wbits=31))
 
     def _write_body(self, compressed: bytes) -> None:
         response = self._send(

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from cloud.timeseries.base import LEVEL_MEASUREMENT, FieldValue, LevelPoint, Point
+from vmi.wire import Reading, Source
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
@@ -148,15 +149,20 @@ def _finite(name: str, value: float) -> str:
     return repr(value)
 
 
+def _time_ms(when: datetime) -> int:
+    time_ms = to_epoch_ms(when)
+    if not MIN_TIME_MS <= time_ms <= MAX_TIME_MS:
+        raise ValueError(f"time outside what InfluxDB can store (1677 to 2262): {when}")
+    return time_ms
+
+
 def level_line(point: LevelPoint) -> str:
     """The line of one stock level, timestamp in milliseconds (write with precision=ms).
 
-    The hot path of ingest: the series key is cached and the four known fields
-    are formatted directly; the result is what `line` would give.
+    The series key is cached and the four known fields are formatted
+    directly; the result is what `line` would give.
     """
-    time_ms = to_epoch_ms(point.time)
-    if not MIN_TIME_MS <= time_ms <= MAX_TIME_MS:
-        raise ValueError(f"time outside what InfluxDB can store (1677 to 2262): {point.time}")
+    time_ms = _time_ms(point.time)
     series = _level_series(point.site, point.device, point.location, point.sku, point.source)
     fields = "quantity=" + _finite("quantity", float(point.quantity))
     if point.raw_weight_g is not None:
@@ -167,12 +173,55 @@ def level_line(point: LevelPoint) -> str:
     return f"{series} {fields} {time_ms}"
 
 
+# Series keys by (site, device, location, sku, source), for `level_lines`;
+# cleared when full, so it stays bounded whatever arrives.
+_series_keys: dict[tuple[str, str, str, str, str], str] = {}
+_SERIES_KEYS_MAX = 100_000
+
+
+def level_lines(site: str, device: str, seq: int | None, readings: Iterable[Reading]) -> list[str]:
+    """The lines of one readings message: `level_line` of each of its levels.
+
+    The hot path of ingest: no `LevelPoint` is built, the series key comes
+    from a dict and the `seq` field is formatted once. Raises `ValueError`
+    for what line protocol cannot carry, as `level_line` does.
+    """
+    tail = "" if seq is None else f",seq={format_field_value(int(seq))}"
+    series_keys = _series_keys
+    isfinite = math.isfinite
+    lines: list[str] = []
+    append = lines.append
+    for r in readings:
+        source = "scale" if r.source is Source.SCALE else r.source.value  # skips a property
+        key = (site, device, r.location, r.sku, source)
+        series = series_keys.get(key)
+        if series is None:
+            series = _level_series(site, device, r.location, r.sku, source)
+            if len(series_keys) >= _SERIES_KEYS_MAX:
+                series_keys.clear()
+            series_keys[key] = series
+        time_ms = (r.time - _EPOCH) // _ONE_MS
+        if not MIN_TIME_MS <= time_ms <= MAX_TIME_MS:
+            raise ValueError(f"time outside what InfluxDB can store (1677 to 2262): {r.time}")
+        quantity = float(r.quantity)
+        if not isfinite(quantity):
+            raise ValueError(f"line protocol has no NaN or infinity: quantity={quantity}")
+        weight = r.raw_weight_g
+        if weight is None:
+            fields = f"quantity={quantity!r}"
+        else:
+            weight = float(weight)
+            if not isfinite(weight):
+                raise ValueError(f"line protocol has no NaN or infinity: raw_weight_g={weight}")
+            fields = f"quantity={quantity!r},raw_weight_g={weight!r}"
+        flag = ",stable=true" if r.stable else ",stable=false"
+        append(f"{series} {fields}{flag}{tail} {time_ms}")
+    return lines
+
+
 def point_line(point: Point) -> str:
     """The line of any `Point`, timestamp in milliseconds."""
-    time_ms = to_epoch_ms(point.time)
-    if not MIN_TIME_MS <= time_ms <= MAX_TIME_MS:
-        raise ValueError(f"time outside what InfluxDB can store (1677 to 2262): {point.time}")
-    return line(point.measurement, dict(point.tags), dict(point.fields), time_ms)
+    return line(point.measurement, dict(point.tags), dict(point.fields), _time_ms(point.time))
 
 
 def _influxql_escape(text: str, quote: str) -> str:
