@@ -41,6 +41,25 @@ class OrdersConfig(_Strict):
     url: str = Field(default="sqlite:///vmi-orders.db", description="An SQLAlchemy database URL.")
 
 
+class CatalogConfig(_Strict):
+    """The device registry the collector checks messages against (optional)."""
+
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the catalog; messages from a device it does not know, "
+        "or knows at another site, are dead-lettered. Unset: no registry check.",
+    )
+    cache_ttl_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a device lookup is reused (devices may be added at run time).",
+    )
+    cache_max_devices: int = Field(
+        default=100_000, ge=1, description="Lookups kept at most (least recently used go first)."
+    )
+
+
 class ReplenishmentConfig(_Strict):
     window_days: float = Field(default=7.0, gt=0, description="Level history used for the rate.")
     default: ReplenishmentRule = ReplenishmentRule()
@@ -88,6 +107,7 @@ class CloudConfig(_Strict):
     mqtt: CollectorMqttConfig = CollectorMqttConfig()
     store: StoreConfig = StoreConfig()
     orders: OrdersConfig = OrdersConfig()
+    catalog: CatalogConfig = CatalogConfig()
     replenishment: ReplenishmentConfig = ReplenishmentConfig()
     metrics: MetricsConfig = MetricsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
