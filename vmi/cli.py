@@ -95,6 +95,56 @@ def _parser() -> argparse.ArgumentParser:
     cloud_run = cloud_sub.add_parser("run", help="run the collector")
     cloud_run.add_argument("--config", required=True, help="cloud config file (TOML)")
     cloud_run.set_defaults(module="cloud.cli")
+    mqtt_access = cloud_sub.add_parser(
+        "mosquitto-config",
+        help="write Mosquitto's password and ACL files from the device registry",
+        description="One MQTT user per device, allowed only its own vmi/v1/<site>/<device>/ "
+        "topics; a collector user; files written 0600. Existing passwords are kept; each new "
+        "one is shown once.",
+    )
+    registry = mqtt_access.add_mutually_exclusive_group(required=True)
+    registry.add_argument("--catalog", metavar="FILE", help="the registry: a catalog YAML file")
+    registry.add_argument(
+        "--catalog-url", metavar="URL", help="the registry: the catalog database (SQLAlchemy URL)"
+    )
+    mqtt_access.add_argument(
+        "--out", required=True, metavar="DIR", help="write passwd and acl here"
+    )
+    mqtt_access.add_argument(
+        "--rotate",
+        action="append",
+        metavar="USER",
+        help="give this user (a device code or a service user) a new password; repeatable",
+    )
+    mqtt_access.add_argument(
+        "--secrets-file",
+        metavar="FILE",
+        help="append new passwords to this 0600 file instead of printing them",
+    )
+    mqtt_access.add_argument(
+        "--collector-user", default="vmi-cloud", help="the collector's user (default vmi-cloud)"
+    )
+    mqtt_access.add_argument(
+        "--collector-password-env",
+        metavar="VAR",
+        help="take the collector's password from this environment variable",
+    )
+    mqtt_access.add_argument(
+        "--readonly-user", metavar="USER", help="also a user that reads all of vmi/v1/#"
+    )
+    mqtt_access.add_argument(
+        "--kinds",
+        nargs="+",
+        metavar="KIND",
+        help="only devices of these kinds (gateway, scale, rfid_reader, sensor_node) get a user",
+    )
+    mqtt_access.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="PBKDF2 iterations of new hashes (default 101, as mosquitto_passwd)",
+    )
+    mqtt_access.set_defaults(module="cloud.mosquitto_config_cli")
     cloud_api = cloud_sub.add_parser(
         "api",
         help="serve the HTTP API (settings: VMI_API_* environment variables, or --config)",
