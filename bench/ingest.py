@@ -1,17 +1,24 @@
 """Ingest throughput: MQTT -> collector -> InfluxDB, against the raw rates of its parts.
 
     uv run python bench/ingest.py [--messages 20000] [--batch-messages 4000]
+        [--workers 1,2] [--compare-with DIR]
 
 In one run, on private Mosquitto and InfluxDB servers (tests/servers.py):
 
 1. raw broker: `mosquitto_pub -l` -> `mosquitto_sub` at QoS 1, messages/s;
 2. raw InfluxDB: pre-rendered line protocol, 5000 lines per gzip request, lines/s;
-3. the collector (`vmi cloud run` as its own process) at 1 reading per
-   message and at 50 per message: readings/s from the first publish until
-   every reading is counted in InfluxDB (messages published by mosquitto_pub,
-   so the publisher is not what is measured).
+3. the collector (`vmi cloud run [--workers N]` as its own processes) at 1
+   reading per message and at 50 per message: readings/s from the first
+   publish until every reading is counted in InfluxDB (messages published by
+   mosquitto_pub, so the publisher is not what is measured), once per
+   `--workers` count;
+4. with `--compare-with DIR` (a checkout of another revision, e.g. made by
+   `git worktree add /tmp/before <rev>`), that revision's collector on the
+   same servers in the same run: before and after, side by side.
 
-Prints each figure and the ratios the issue asks for.
+Broker, InfluxDB, publisher and collector share this machine's cores: the
+load average is printed with the figures. Prints each figure and the ratios
+the issue asks for.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -127,6 +135,29 @@ def raw_influx(influx: InfluxServer, db: str, lines: int) -> float:
         return lines / (time.perf_counter() - start)
 
 
+def session_cpu_s(session: int) -> float:
+    """CPU seconds (user + system) of every live process in a session (Linux /proc).
+
+    Throughput on a shared machine swings with the load; CPU time per
+    reading barely does, so it compares revisions fairly.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+class Result(NamedTuple):
+    rate: float  # readings/s, first publish to all counted in InfluxDB
+    cpu_us: float  # collector CPU microseconds per reading
+
+
 def pipeline(
     broker: MosquittoServer,
     influx: InfluxServer,
@@ -134,22 +165,41 @@ def pipeline(
     site: str,
     payloads: list[bytes],
     per_message: int,
-) -> float:
+    *,
+    workers: int = 1,
+    tree: Path = ROOT,
+) -> Result:
+    """Readings/s of the collector in `tree` with `workers` processes."""
     db = f"bench_{site}"
     config = tmp / f"{site}.toml"
     config.write_text(
+        "health_interval_s = 0\n"
         f'[mqtt]\nurl = "{broker.url}"\nclient_id = "bench-{site}"\n'
         f'[store]\nurl = "{influx.url}/{db}"\n'
         f'[orders]\nurl = "sqlite:///{tmp / (site + ".db")}"\n'
     )
+    log = tmp / f"{site}.log"
+    command = [sys.executable, "-m", "vmi.cli", "--log-level", "info"]
+    command += ["cloud", "run", "--config", str(config)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     collector = subprocess.Popen(
-        [sys.executable, "-m", "vmi.cli", "cloud", "run", "--config", str(config)],
+        command,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
         stdout=subprocess.DEVNULL,
-        stderr=open(tmp / f"{site}.log", "wb"),  # noqa: SIM115
+        stderr=open(log, "wb"),  # noqa: SIM115
+        start_new_session=True,
     )
     try:
-        time.sleep(3)  # connected and subscribed
+        # A new session exists only once subscribed: messages before are lost.
+        deadline = time.monotonic() + 60
+        while log.read_text().count("subscribed to") < workers:
+            if collector.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the collector did not subscribe: see {log}")
+            time.sleep(0.1)
         total = len(payloads) * per_message
+        cpu_before = session_cpu_s(collector.pid)
         start = time.perf_counter()
         subprocess.run(
             [
@@ -169,15 +219,23 @@ def pipeline(
         )
         deadline = start + 600
         while influx_count(influx, db, site) < total and time.perf_counter() < deadline:
+            if collector.poll() is not None:
+                raise SystemExit(f"the collector exited: see {log}")
             time.sleep(0.25)
         elapsed = time.perf_counter() - start
+        cpu = session_cpu_s(collector.pid) - cpu_before
         got = influx_count(influx, db, site)
         if got < total:
             print(f"  only {got} of {total} readings arrived within 600 s")
-        return got / elapsed
+        return Result(got / elapsed, 1e6 * cpu / max(got, 1))
     finally:
         collector.terminate()
-        collector.wait(30)
+        collector.wait(60)
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
 
 
 def main() -> None:
@@ -185,10 +243,21 @@ def main() -> None:
     p.add_argument("--messages", type=int, default=20_000, help="messages at 1 reading each")
     p.add_argument("--batch-messages", type=int, default=4_000, help="messages at 50 readings")
     p.add_argument("--inflight", type=int, default=1000, help="broker max_inflight_messages")
+    p.add_argument(
+        "--workers", default="1,2", help="collector process counts to measure (default 1,2)"
+    )
+    p.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also measure the collector of this checkout (one process), in the same run",
+    )
     args = p.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-        f"broker max_inflight_messages {args.inflight}"
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores shared by broker, InfluxDB, "
+        f"publisher and collector; broker max_inflight_messages {args.inflight}; {load()}"
     )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -199,24 +268,35 @@ def main() -> None:
             MosquittoServer(tmp / "mosquitto", extra_config=tuning) as broker,
             InfluxServer(tmp / "influx") as influx,
         ):
-            single = messages("single", args.messages, 1)
-            fifty = messages("fifty", args.batch_messages, 50)
-            broker_rate = raw_broker(broker, single)
+            broker_rate = raw_broker(broker, messages("raw", args.messages, 1))
             print(
                 f"raw broker (mosquitto_pub -l -> mosquitto_sub, QoS 1): {broker_rate:,.0f} msg/s"
             )
             influx_rate = raw_influx(influx, "raw", args.batch_messages * 50)
             print(f"raw InfluxDB (5000-line gzip batches): {influx_rate:,.0f} lines/s")
-            one = pipeline(broker, influx, tmp, "single", single, 1)
-            print(
-                f"collector, 1 reading/message: {one:,.0f} readings/s "
-                f"= {one / broker_rate:.0%} of the raw broker rate (aim: 60%)"
-            )
-            many = pipeline(broker, influx, tmp, "fifty", fifty, 50)
-            print(
-                f"collector, 50 readings/message: {many:,.0f} readings/s "
-                f"= {many / influx_rate:.0%} of the raw InfluxDB rate (aim: 200,000/s)"
-            )
+            runs: list[tuple[str, Path, int]] = [("this tree", ROOT, n) for n in counts]
+            if args.compare_with is not None:
+                runs.insert(0, (f"{args.compare_with}", args.compare_with.resolve(), 1))
+            for i, (name, tree, workers) in enumerate(runs):
+                who = f"{name}, {workers} worker{'s' if workers > 1 else ''}"
+                single = messages(f"single{i}", args.messages, 1)
+                fifty = messages(f"fifty{i}", args.batch_messages, 50)
+                one = pipeline(
+                    broker, influx, tmp, f"single{i}", single, 1, workers=workers, tree=tree
+                )
+                print(
+                    f"collector ({who}), 1 reading/message: {one.rate:,.0f} readings/s "
+                    f"= {one.rate / broker_rate:.0%} of the raw broker rate (aim: 60%); "
+                    f"collector CPU {one.cpu_us:.1f} us/reading; {load()}"
+                )
+                many = pipeline(
+                    broker, influx, tmp, f"fifty{i}", fifty, 50, workers=workers, tree=tree
+                )
+                print(
+                    f"collector ({who}), 50 readings/message: {many.rate:,.0f} readings/s "
+                    f"= {many.rate / influx_rate:.0%} of the raw InfluxDB rate "
+                    f"(aim: 200,000/s); collector CPU {many.cpu_us:.1f} us/reading; {load()}"
+                )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """The collector: MQTT readings in, levels durably written, then acknowledged.
 
-paho's network thread only queues messages; a worker thread decodes a batch,
-writes its levels to the time-series store, and only then acknowledges the
-messages to the broker (manual ack, QoS 1): at-least-once end to end. Until a
-message is acknowledged the broker holds it and stops sending once its
+paho's network thread only queues messages; a decode thread turns a batch
+into what it stores, and a write thread writes it to the time-series store
+and only then acknowledges the messages to the broker (manual ack, QoS 1):
+at-least-once end to end. The two overlap: batches are decoded while the
+previous ones are written, and the write thread merges whatever has been
+decoded meanwhile into its next write, so writes stay large. Until
+a message is acknowledged the broker holds it and stops sending once its
 in-flight window is full, which bounds memory when the store is down.
 
 Malformed payloads are counted, logged with the reason, republished to
@@ -20,6 +23,7 @@ PUBACKs one socket write (`IngestClient`). `bench/ingest.py` measures it.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter, deque
@@ -31,16 +35,16 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.config import CloudConfig
-from cloud.device_registry import DeviceRegistry, check_registered
+from cloud.device_registry import DeviceRegistry
 from cloud.errors import StoreError, StoreRejected, StoreUnavailable
-from cloud.mqtt_ingest import IngestClient
+from cloud.inbound import Inbound, decode_message
+from cloud.mqtt_ingest import IngestClient, Received
 from cloud.orders import OrderBook
-from cloud.points import alert_point, event_points, levels_of, status_point
+from cloud.points import alert_point
 from cloud.replenisher import Replenisher
 from cloud.sequence import SequenceTracker
-from cloud.timeseries.base import LevelPoint, Point, TimeSeriesStore
+from cloud.timeseries.base import TimeSeriesStore
 from cloud.timeseries.influx import InfluxStore
-from cloud.timeseries.line_protocol import level_lines, point_line
 from vmi.clock import Clock, SystemClock
 from vmi.errors import WireError
 from vmi.wire import (
@@ -51,15 +55,14 @@ from vmi.wire import (
     DeadLetter,
     alerts_topic,
     deadletter_topic,
-    decode_events,
-    decode_readings,
-    decode_status,
     encode,
-    split_device_topic,
 )
 
 log = logging.getLogger(__name__)
 
+_BATCH_BYTES = 1 << 20  # payload bytes per decoded batch
+_DECODED_MAX = 16  # decoded batches waiting for the write thread, at most
+_WRITE_LINES = 50_000  # a write merges decoded batches up to about this many lines
 _RETRY_FIRST_S = 0.5
 _RETRY_MAX_S = 15.0
 _DEADLETTER_PAYLOAD_MAX = 4096
@@ -87,21 +90,16 @@ class CollectorStats:
 
 
 @dataclass(slots=True)
-class Inbound:
-    """What one accepted message stores, and which (site, SKU)s it touches.
+class _Decoded:
+    """A decoded batch on its way to the write thread."""
 
-    For a store that takes line protocol (InfluxDB) everything is in `lines`,
-    rendered at decode time; otherwise in `levels` and `points`.
-    """
+    msgs: list[Received]
+    accepted: list[tuple[Received, Inbound]]
 
-    lines: list[str] = field(default_factory=list)
-    levels: list[LevelPoint] = field(default_factory=list)
-    points: list[Point] = field(default_factory=list)
-    sent_at: datetime | None = None
-    touched: set[tuple[str, str]] = field(default_factory=set)
-    readings: int = 0
-    events: int = 0
-    statuses: int = 0
+    @property
+    def size(self) -> int:
+        """About how many lines or points the batch writes."""
+        return sum(i.readings + i.events + i.statuses for _, i in self.accepted)
 
 
 class Collector:
@@ -133,12 +131,15 @@ class Collector:
         # InfluxDB takes line protocol: render it at decode time, no point objects.
         self._line_store = store if isinstance(store, InfluxStore) else None
         self._address = config.mqtt.address
-        self._inbox: deque[mqtt.MQTTMessage] = deque()
+        self._inbox: deque[Received] = deque()
         self._arrived = threading.Event()
+        self._decoded: queue.Queue[_Decoded] = queue.Queue(maxsize=_DECODED_MAX)
         self._stop = threading.Event()
         self._connected = threading.Event()
-        self._current = 0
+        self._taken = 0  # messages out of the inbox and not yet acknowledged or dropped
+        self._taken_lock = threading.Lock()
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
         self._evaluator = threading.Thread(
             target=self.replenisher.run, args=(self._stop,), name="replenisher", daemon=True
         )
@@ -151,6 +152,7 @@ class Collector:
         config.mqtt.configure(self._client)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_delivery = self._on_delivery
         self._client.on_disconnect = self._on_disconnect
 
     @property
@@ -160,7 +162,7 @@ class Collector:
     @property
     def in_flight(self) -> int:
         """Messages received and not yet acknowledged (queued or being written)."""
-        return len(self._inbox) + self._current
+        return len(self._inbox) + self._taken
 
     @property
     def subscriptions(self) -> list[str]:
@@ -171,7 +173,7 @@ class Collector:
         """
         group = self.config.mqtt.share_group
         shared = [f"$share/{group}/{f}" if group else f for f in (READINGS_FILTER, EVENTS_FILTER)]
-        return [*shared, STATUS_FILTER]
+        return [*shared, STATUS_FILTER] if self.config.mqtt.subscribe_status else shared
 
     # ---- MQTT thread --------------------------------------------------------
 
@@ -189,6 +191,9 @@ class Collector:
             log.warning("collector lost its MQTT connection (%s); reconnecting", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._on_delivery(msg)
+
+    def _on_delivery(self, msg: Received) -> None:
         self._inbox.append(msg)
         if not self._arrived.is_set():
             self._arrived.set()
@@ -201,6 +206,7 @@ class Collector:
         )
         self._client.loop_start()
         self._worker.start()
+        self._writer.start()
         self._evaluator.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
@@ -209,7 +215,7 @@ class Collector:
     def stop(self) -> None:
         """Stop reading; unacknowledged messages stay with the broker."""
         self._stop.set()
-        for thread in (self._worker, self._evaluator):
+        for thread in (self._worker, self._writer, self._evaluator):
             if thread.is_alive():
                 thread.join(timeout=30)
         self._client.disconnect()
@@ -218,37 +224,104 @@ class Collector:
     # ---- worker -------------------------------------------------------------
 
     def _work(self) -> None:
-        inbox = self._inbox
-        limit = self.config.max_batch_messages
+        """The decode thread: batches from the inbox to the write thread."""
         while not self._stop.is_set():
-            if not inbox:
-                self._arrived.wait(0.2)
-                self._arrived.clear()
-                continue  # look again: a message may have come in before the clear
-            msgs = [inbox.popleft() for _ in range(min(len(inbox), limit))]
-            self._current = len(msgs)
+            msgs = self._take()
+            if not msgs:
+                continue
             try:
-                self.handle(msgs)
+                decoded = self._decode_batch(msgs)
             except Exception:
                 # A bug must not silently stop ingest; the messages stay unacked
                 # and come back after a reconnect.
                 log.exception("collector batch failed; messages left unacknowledged")
-            finally:
-                self._current = 0
+                decoded = None
+            if decoded is None:
+                self._untake(len(msgs))
+                continue
+            while not self._stop.is_set():
+                try:
+                    self._decoded.put(decoded, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
 
-    def handle(self, msgs: list[mqtt.MQTTMessage]) -> None:
+    def _take(self) -> list[Received]:
+        """The next batch: up to `max_batch_messages` messages and about 1 MiB."""
+        inbox = self._inbox
+        if not inbox:
+            self._arrived.wait(0.2)
+            self._arrived.clear()
+            return []  # look again: a message may have come in before the clear
+        msgs: list[Received] = []
+        size = 0
+        for _ in range(min(len(inbox), self.config.max_batch_messages)):
+            msg = inbox.popleft()
+            msgs.append(msg)
+            size += len(msg.payload)
+            if size >= _BATCH_BYTES:
+                break
+        with self._taken_lock:
+            self._taken += len(msgs)
+        return msgs
+
+    def _untake(self, count: int) -> None:
+        with self._taken_lock:
+            self._taken -= count
+
+    def _write_loop(self) -> None:
+        """The write thread: store, acknowledge, evaluate what has been decoded."""
+        while not self._stop.is_set():
+            try:
+                decoded = self._decoded.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            size = decoded.size
+            while size < _WRITE_LINES:
+                try:
+                    more = self._decoded.get_nowait()
+                except queue.Empty:
+                    break
+                decoded.msgs += more.msgs
+                decoded.accepted += more.accepted
+                size += more.size
+            try:
+                self._commit(decoded)
+            except Exception:
+                log.exception("collector batch failed; messages left unacknowledged")
+            finally:
+                self._untake(len(decoded.msgs))
+
+    def handle(self, msgs: list[Received]) -> None:
         """Decode, store, acknowledge and evaluate one batch of messages."""
+        decoded = self._decode_batch(msgs)
+        if decoded is not None:
+            self._commit(decoded)
+
+    def _decode_batch(self, msgs: list[Received]) -> _Decoded | None:
+        """Decode a batch; rejected messages are dead-lettered here. None if stopped."""
         sites = self._registered_sites(msgs)
         if sites is None:
-            return  # stopping while the catalog was down: nothing acknowledged
-        accepted: list[tuple[mqtt.MQTTMessage, Inbound]] = []
+            return None  # stopping while the catalog was down: nothing acknowledged
+        accepted: list[tuple[Received, Inbound]] = []
         kinds: Counter[str] = Counter()
         newest: datetime | None = None
+        as_lines = self._line_store is not None
+        registered = sites if self.registry is not None else None
+        # Status has no time of its own: stamp a batch's status at arrival.
+        received_at = self.clock.now()
         for msg in msgs:
-            kind = msg.topic.rsplit("/", 1)[-1]
-            kinds[kind] += 1
+            kinds[msg.topic.rsplit("/", 1)[-1]] += 1
+            payload = msg.payload if type(msg.payload) is bytes else bytes(msg.payload)
             try:
-                inbound = self._decode(msg, kind, sites)
+                inbound = decode_message(
+                    msg.topic,
+                    payload,
+                    received_at=received_at,
+                    as_lines=as_lines,
+                    sequences=self.stats.sequences,
+                    registered=registered,
+                )
             except WireError as exc:
                 self._reject(msg, exc.reason, exc.detail)
                 continue
@@ -257,13 +330,18 @@ class Collector:
                 newest = inbound.sent_at
         self.stats.arrived.update(kinds)
         if newest is not None:
-            self.stats.lag_s = max((self.clock.now() - newest).total_seconds(), 0.0)
+            self.stats.lag_s = max((received_at - newest).total_seconds(), 0.0)
+        return _Decoded(msgs, accepted)
+
+    def _commit(self, decoded: _Decoded) -> None:
+        """Write, then acknowledge every message of the batch (rejected ones too)."""
+        accepted = decoded.accepted
         if accepted and not self._write(accepted):
             return  # stopping: leave everything unacknowledged for redelivery
-        self._client.ack_all(msgs)
+        self._client.ack_all(decoded.msgs)
         self.replenisher.touch({key for _, i in accepted for key in i.touched})
 
-    def _registered_sites(self, msgs: list[mqtt.MQTTMessage]) -> dict[str, str | None] | None:
+    def _registered_sites(self, msgs: list[Received]) -> dict[str, str | None] | None:
         """The catalog's site of each device in the batch ({} without a registry).
 
         Asked before anything is decoded, so a catalog outage only delays the
@@ -282,52 +360,6 @@ class Collector:
                 return None
             delay = min(delay * 2, _RETRY_MAX_S)
 
-    def _decode(self, msg: mqtt.MQTTMessage, kind: str, sites: dict[str, str | None]) -> Inbound:
-        """What one message stores; raises `WireError` with a dead-letter reason."""
-        payload = msg.payload if type(msg.payload) is bytes else bytes(msg.payload)
-        if kind == "readings":
-            batch = decode_readings(msg.topic, payload)
-            if self.registry is not None:
-                check_registered(sites, batch.site, batch.device)
-            self.stats.sequences.see(batch.site, batch.device, batch.seq)
-            inbound = Inbound(
-                sent_at=batch.sent_at,
-                touched={(batch.site, r.sku) for r in batch.readings},
-                readings=len(batch.readings),
-            )
-            if self._line_store is None:
-                inbound.levels = levels_of(batch)
-                return inbound
-            try:
-                inbound.lines = level_lines(batch.site, batch.device, batch.seq, batch.readings)
-            except ValueError as exc:
-                raise WireError("store_rejected", f"cannot write point: {exc}") from exc
-            return inbound
-        if kind == "events":
-            events = decode_events(msg.topic, payload)
-            if self.registry is not None:
-                check_registered(sites, events.site, events.device)
-            inbound = Inbound(sent_at=events.sent_at, events=len(events.events))
-            return self._with_points(inbound, event_points(events))
-        if kind == "status":
-            status = decode_status(msg.topic, payload)
-            if self.registry is not None:
-                check_registered(sites, status.site, status.device)
-            inbound = Inbound(statuses=1)
-            return self._with_points(inbound, [status_point(status, self.clock.now())])
-        split_device_topic(msg.topic)  # a foreign topic says so
-        raise WireError("topic", f"no such message kind {kind!r} on {msg.topic!r}")
-
-    def _with_points(self, inbound: Inbound, points: list[Point]) -> Inbound:
-        if self._line_store is None:
-            inbound.points = points
-            return inbound
-        try:
-            inbound.lines = [point_line(p) for p in points]
-        except ValueError as exc:
-            raise WireError("store_rejected", f"cannot write point: {exc}") from exc
-        return inbound
-
     def _store(self, inbounds: list[Inbound]) -> None:
         """One write of everything `inbounds` stores (may raise `StoreError`)."""
         if self._line_store is not None:
@@ -340,7 +372,7 @@ class Collector:
         if points:
             self.store.write_points(points)
 
-    def _write(self, accepted: list[tuple[mqtt.MQTTMessage, Inbound]]) -> bool:
+    def _write(self, accepted: list[tuple[Received, Inbound]]) -> bool:
         """Write all points, retrying while the store is down. False if stopped first."""
         inbounds = [i for _, i in accepted]
         delay = _RETRY_FIRST_S
@@ -364,7 +396,7 @@ class Collector:
                 return False
             delay = min(delay * 2, _RETRY_MAX_S)
 
-    def _write_one_by_one(self, accepted: list[tuple[mqtt.MQTTMessage, Inbound]]) -> None:
+    def _write_one_by_one(self, accepted: list[tuple[Received, Inbound]]) -> None:
         for msg, inbound in accepted:
             try:
                 self._store([inbound])
@@ -377,7 +409,7 @@ class Collector:
         self.stats.events_written += inbound.events
         self.stats.statuses_written += inbound.statuses
 
-    def _reject(self, msg: mqtt.MQTTMessage, reason: str, detail: str) -> None:
+    def _reject(self, msg: Received, reason: str, detail: str) -> None:
         self.stats.rejected[reason] += 1
         log.warning("rejected message on %s: %s: %s", msg.topic, reason, detail)
         letter = DeadLetter(

@@ -28,6 +28,10 @@ class CollectorMqttConfig(MqttConnection):
     clean_session: bool = Field(
         default=False, description="Keep the session so messages wait while the collector is down."
     )
+    subscribe_status: bool = Field(
+        default=True,
+        description="Store device status (retained, never shared); `--workers` leaves it to one.",
+    )
 
 
 class StoreConfig(_Strict):

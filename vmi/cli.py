@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     cloud_sub = cloud.add_subparsers(dest="cloud_command", required=True, metavar="COMMAND")
     cloud_run = cloud_sub.add_parser("run", help="run the collector")
     cloud_run.add_argument("--config", required=True, help="cloud config file (TOML)")
+    cloud_run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="collector processes on one shared subscription (default 1)",
+    )
     cloud_run.set_defaults(module="cloud.cli")
     mqtt_access = cloud_sub.add_parser(
         "mosquitto-config",
