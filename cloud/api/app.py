@@ -78,11 +78,17 @@ def create_app(
     context = open_context(settings, store=store, clock=clock)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opened by the factory (so a bad database stops it at once); opened
+        # again if a previous lifespan closed it (test clients run several).
+        if app.state.context.closed:
+            app.state.context = open_context(
+                settings, store=store, clock=clock, migrate=False, bootstrap=False
+            )
         try:
             yield
         finally:
-            context.close()
+            app.state.context.close()
 
     app = FastAPI(
         title="VMI stock monitoring API",
@@ -90,12 +96,12 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        max_body_size=settings.max_request_bytes,
     )
     app.state.context = context
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The metrics, added last, are outermost: they count the 413s of the size limit too.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics)
     return app

@@ -4,8 +4,10 @@ e.g. the first admin key, without the API)."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from datetime import timedelta
+from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,8 +35,20 @@ def serve(settings: ApiSettings, *, host: str, port: int, log_level: str) -> int
 
     app = create_app(settings)
     print(f"API on http://{host}:{port} (docs at /docs): {_shown(settings)}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal
+    # again with the handlers it found: make that a clean exit, as the
+    # collector's, rather than death by signal.
+    previous = {s: signal.signal(s, _exit_cleanly) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     return 0
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def create_key(settings: ApiSettings, args: argparse.Namespace) -> int:

@@ -43,13 +43,21 @@ class ApiContext:
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._closed = False
 
     def session(self) -> Session:
         """A read session on the cloud database (for tenancy lookups)."""
         return self._sessions()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         """Release connections and files (not a store the caller passed in)."""
+        if self._closed:
+            return
+        self._closed = True
         self.webhooks.close()
         self.catalog.close()
         self.orders.close()
@@ -63,13 +71,18 @@ def open_context(
     *,
     store: TimeSeriesStore | None = None,
     clock: Clock | None = None,
+    migrate: bool = True,
+    bootstrap: bool = True,
 ) -> ApiContext:
     """Migrate the database (if the settings say so) and open everything.
+
+    `migrate=False` and `bootstrap=False` skip the schema upgrade and the
+    bootstrap key (when reopening what was opened before).
 
     Raises `StoreUnavailable` when the database cannot be reached, and
     `ConfigError` for a store URL that names no known store.
     """
-    if settings.migrate_on_start:
+    if migrate and settings.migrate_on_start:
         try:
             upgrade(settings.database_url)
         except (SQLAlchemyError, OSError) as exc:
@@ -91,7 +104,7 @@ def open_context(
         clock=clock or SystemClock(),
         owns_store=owns_store,
     )
-    if settings.bootstrap_admin_key is not None:
+    if bootstrap and settings.bootstrap_admin_key is not None:
         context.keys.ensure_bootstrap(
             settings.bootstrap_admin_key.get_secret_value(), context.clock.now()
         )

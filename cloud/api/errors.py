@@ -37,11 +37,22 @@ def _doc(description: str) -> dict[str, Any]:
 
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _doc("The body is not valid JSON."),
     401: _doc("No API key, or an unknown, revoked or expired one."),
     403: _doc("The key's role may not do this (or the key is read-only)."),
+    413: _doc("The request body is larger than the server accepts."),
     503: _doc("The database or the time-series store cannot be reached right now."),
 }
 """Responses every authenticated route may give."""
+
+STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": response["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for code, response in AUTH_RESPONSES.items()
+}
+"""`AUTH_RESPONSES` for a route whose own answers are not JSON (the live stream)."""
 
 NOT_FOUND_RESPONSE: dict[int | str, dict[str, Any]] = {
     404: _doc("No such object, or not one this key may see.")

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from cloud.api.deps import ContextDep, PrincipalDep
-from cloud.api.errors import AUTH_RESPONSES
+from cloud.api.errors import STREAM_RESPONSES
 from cloud.api.stream import LiveFeed
 from vmi.wire import Identifier
 
-router = APIRouter(tags=["stream"], responses=AUTH_RESPONSES)
+router = APIRouter(tags=["stream"], responses=STREAM_RESPONSES)
 
 
 @router.get("/stream", response_class=EventSourceResponse)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cloud.api.schemas.common import CleanText
 from cloud.api.security import KeyRecord, Role
@@ -29,6 +29,14 @@ class ApiKeyCreate(CleanText):
     tenant: Identifier | None = None
     read_only: bool = False
     expires_at: AwareDatetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_utc(cls, at: datetime | None) -> datetime | None:
+        try:
+            return None if at is None else at.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("out of range") from exc
 
     @model_validator(mode="after")
     def _tenant_fits_role(self) -> ApiKeyCreate:

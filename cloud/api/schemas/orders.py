@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from cloud.api.schemas.common import CleanText
 from cloud.orders import Order, OrderStatus
@@ -96,6 +96,15 @@ class ShipOrder(BaseModel):
     )
 
     expected_arrival: AwareDatetime
+
+    @field_validator("expected_arrival")
+    @classmethod
+    def _in_utc(cls, at: datetime) -> datetime:
+        # Stored as UTC: SQLite keeps no offset, so 08:00+02:00 would read back as 08:00Z.
+        try:
+            return at.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("out of range") from exc
 
 
 class ReceiveOrder(BaseModel):

@@ -15,7 +15,7 @@ from cloud.catalog.schema import Gtin14, Name
 _EXAMPLE: JsonDict = {
     "code": "BOLT-M8",
     "name": "Hex bolt M8x40, zinc",
-    "gtin": "04012345000019",
+    "gtin": "04012345000016",
     "unit_weight_g": 18.5,
     "pack_size": 50,
     "min_order_qty": 100,
