@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from cloud.api.security import ApiKeyError, UnknownApiKey
 from cloud.catalog import DuplicateEntry, EntryInUse, InvalidEntry, UnknownEntry
 from cloud.errors import StoreError
-from cloud.notify.errors import UnknownSubscription
+from cloud.notify.errors import InvalidSubscription, UnknownSubscription
 from cloud.orders import OrderTransitionError, UnknownOrder
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidEntry)
     @app.exception_handler(ApiKeyError)
+    @app.exception_handler(InvalidSubscription)
     async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
         detail = exc.detail if isinstance(exc, InvalidEntry) else str(exc)
         return JSONResponse(
@@ -107,8 +108,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: Exception) -> JSONResponse:
-        # The message may name a host or quote SQL: log it, answer in general terms.
-        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        # Answer in general terms; log the cause without the statement's
+        # parameters, which may hold a secret being written.
+        cause = str(exc).split("[SQL:")[0].strip()
+        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, cause)
         return JSONResponse(
             {"detail": "a database or the time-series store is unavailable; try again"},
             status.HTTP_503_SERVICE_UNAVAILABLE,

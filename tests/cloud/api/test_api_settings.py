@@ -90,3 +90,22 @@ def test_the_app_reads_no_environment(
     app = create_app(api_settings_for(sqlite_url, tmp_path))
     assert app.state.context.settings.database_url == sqlite_url
     app.state.context.close()
+
+
+def test_the_sample_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ApiSettings.model_fields:
+        monkeypatch.delenv(f"VMI_API_{name.upper()}", raising=False)
+    sample = Path(__file__).parents[3] / "cloud" / "api" / "sample.toml"
+    settings = load_api_settings(sample)
+    assert settings.timeseries_url == "http://127.0.0.1:8086/vmi"
+    defaults = ApiSettings()
+    commented = [
+        line.lstrip("# ").split(" = ")
+        for line in sample.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# ") and " = " in line and "#" in line[2:]
+    ]
+    assert len(commented) >= 8
+    for name, rest in commented:
+        if name in ApiSettings.model_fields and name != "database_url":
+            value = rest.split("#")[0].strip().strip('"')
+            assert str(getattr(defaults, name)).lower() == value.lower(), name
