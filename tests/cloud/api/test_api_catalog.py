@@ -59,6 +59,10 @@ def test_entries_come_back_as_stored(client: TestClient, admin: dict[str, str]) 
     ]
     page = client.get("/suppliers", headers=admin).json()
     assert page == {"data": [{"code": "fast", "name": "Fast", "email": "a@b.example"}], "count": 1}
+    # Metrics name route templates, never the codes in a path.
+    metrics = client.get("/metrics").text
+    assert 'vmi_api_requests_total{method="GET",route="/skus/{code}",status="200"} 1' in metrics
+    assert "BOLT" not in metrics
 
 
 @pytest.mark.usefixtures("stocked")
