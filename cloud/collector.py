@@ -34,6 +34,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from cloud.alert_state import AlertState
+from cloud.catalog import Catalog
 from cloud.config import CloudConfig
 from cloud.device_registry import DeviceRegistry
 from cloud.errors import StoreError, StoreRejected, StoreUnavailable
@@ -111,6 +113,8 @@ class Collector:
         *,
         store: TimeSeriesStore,
         orders: OrderBook,
+        alert_state: AlertState,
+        catalog: Catalog | None = None,
         clock: Clock | None = None,
         registry: DeviceRegistry | None = None,
     ) -> None:
@@ -125,6 +129,8 @@ class Collector:
             config.replenishment,
             store=store,
             orders=orders,
+            alert_state=alert_state,
+            catalog=catalog,
             clock=self.clock,
             publish_alert=self._publish_alert,
         )
@@ -340,6 +346,9 @@ class Collector:
             return  # stopping: leave everything unacknowledged for redelivery
         self._client.ack_all(decoded.msgs)
         self.replenisher.touch({key for _, i in accepted for key in i.touched})
+        for _, inbound in accepted:
+            if inbound.events_batch is not None:
+                self.replenisher.notice_events(inbound.events_batch)
 
     def _registered_sites(self, msgs: list[Received]) -> dict[str, str | None] | None:
         """The catalog's site of each device in the batch ({} without a registry).

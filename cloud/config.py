@@ -65,10 +65,34 @@ class CatalogConfig(_Strict):
 
 
 class ReplenishmentConfig(_Strict):
-    window_days: float = Field(default=7.0, gt=0, description="Level history used for the rate.")
+    """How the cloud forecasts, orders and alerts (see cloud/replenisher.py).
+
+    `default` and `skus` are the rules where the catalog holds no VMI
+    agreement; an agreement's terms (lead time, service level, min/max) and
+    the SKU's pack sizes override them.
+    """
+
+    window_days: int = Field(
+        default=28, ge=2, le=366, description="Days of level history the forecast uses."
+    )
+    noise_units: float = Field(
+        default=1.0, ge=0, description="Level changes within this band are sensor noise."
+    )
     default: ReplenishmentRule = ReplenishmentRule()
     skus: dict[str, ReplenishmentRule] = Field(
         default_factory=dict, description="Per-SKU overrides of `default`, field by field."
+    )
+    sensor_interval_s: float = Field(
+        default=60.0, gt=0, description="How often a device reports at least (its heartbeat)."
+    )
+    silent_after_intervals: float = Field(
+        default=3.0, ge=1, description="Alert sensor_silent after this many intervals of nothing."
+    )
+    sensor_check_s: float = Field(
+        default=10.0, gt=0, description="Look for silent sensors this often (real seconds)."
+    )
+    anomaly_cooldown_s: float = Field(
+        default=86_400.0, ge=0, description="At most one sensor_anomaly alert per this long."
     )
 
     @model_validator(mode="before")

@@ -20,7 +20,13 @@ from cloud.sequence import SequenceTracker
 from cloud.timeseries.base import LevelPoint, Point
 from cloud.timeseries.line_protocol import level_lines, point_line
 from vmi.errors import WireError
-from vmi.wire import decode_events, decode_readings, decode_status, split_device_topic
+from vmi.wire import (
+    EventsBatch,
+    decode_events,
+    decode_readings,
+    decode_status,
+    split_device_topic,
+)
 
 
 @dataclass(slots=True)
@@ -39,6 +45,7 @@ class Inbound:
     readings: int = 0
     events: int = 0
     statuses: int = 0
+    events_batch: EventsBatch | None = None  # for the replenisher's anomaly alerts
 
 
 def decode_message(
@@ -79,7 +86,7 @@ def decode_message(
         events = decode_events(topic, payload)
         if registered is not None:
             check_registered(registered, events.site, events.device)
-        inbound = Inbound(sent_at=events.sent_at, events=len(events.events))
+        inbound = Inbound(sent_at=events.sent_at, events=len(events.events), events_batch=events)
         return _with_points(inbound, event_points(events), as_lines)
     if kind == "status":
         status = decode_status(topic, payload)

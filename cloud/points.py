@@ -6,10 +6,11 @@ Pure: wire messages in, points of the declared measurements
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from cloud.orders import Order
 from cloud.timeseries.base import LevelPoint, Point
-from cloud.timeseries.measurements import ALERT, DEVICE_STATUS, STOCK_EVENT
+from cloud.timeseries.measurements import ALERT, DEVICE_STATUS, ORDER_EVENT, STOCK_EVENT
 from vmi.wire import Alert, DeviceState, DeviceStatus, EventsBatch, ReadingsBatch
 
 # Driver health values that do not count in `drivers_faulted`.
@@ -92,4 +93,18 @@ def alert_point(alert: Alert) -> Point:
         },
         fields={"message": alert.message, "order_id": alert.order_id},
         time=alert.at,
+    )
+
+
+def order_point(order: Order) -> Point:
+    """The `order_event` point of an order's latest change."""
+    at = order.updated_at if order.updated_at.tzinfo else order.updated_at.replace(tzinfo=UTC)
+    return ORDER_EVENT.point(
+        tags={"site": order.site, "sku": order.sku, "status": order.status},
+        fields={
+            "order_id": order.id,
+            "quantity": float(order.quantity),
+            "text": f"order #{order.id} {order.status}: {order.quantity} x {order.sku}",
+        },
+        time=at,
     )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from cloud.alert_state import AlertState
 from cloud.collector import Collector
 from cloud.config import CloudConfig
+from cloud.errors import StoreError
 from cloud.health import HealthReporter
 from cloud.metrics import MetricsServer
-from cloud.orders import OrderBook
+from cloud.orders import Order, OrderBook
+from cloud.points import order_point
 from cloud.timeseries import open_store
 from vmi.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
 
 
 class CloudService:
@@ -19,8 +25,15 @@ class CloudService:
     def __init__(self, config: CloudConfig, *, clock: Clock | None = None) -> None:
         self.config = config
         self.store = open_store(config.store.url)
-        self.orders = OrderBook(config.orders.url)
-        self.collector = Collector(config, store=self.store, orders=self.orders, clock=clock)
+        self.orders = OrderBook(config.orders.url, on_change=self._order_changed)
+        self.alert_state = AlertState(config.orders.url)
+        self.collector = Collector(
+            config,
+            store=self.store,
+            orders=self.orders,
+            alert_state=self.alert_state,
+            clock=clock,
+        )
         listen = config.metrics.host_port
         self.metrics = MetricsServer(self.collector, *listen) if listen else None
         self.health = HealthReporter(
@@ -35,6 +48,13 @@ class CloudService:
         self._health_thread = threading.Thread(
             target=self.health.run, args=(self._health_stop,), name="health", daemon=True
         )
+
+    def _order_changed(self, order: Order) -> None:
+        # Charts only: the order itself is in SQL, so a store outage loses no order.
+        try:
+            self.store.write_points([order_point(order)])
+        except StoreError as exc:
+            log.warning("order %d changed but its chart point was not stored (%s)", order.id, exc)
 
     def start(self) -> None:
         self.collector.start()
@@ -52,6 +72,7 @@ class CloudService:
             self._health_thread.join(timeout=10)
             self.health.report()  # the final figures
         self.orders.close()
+        self.alert_state.close()
         self.store.close()
 
     def run(self, stop: threading.Event) -> None:

@@ -29,6 +29,7 @@ from cloud.config import CloudConfig
 from cloud.orders import Order
 from cloud.policy import ReplenishmentRule
 from cloud.projector import Projection
+from cloud.replenisher import Decision
 from cloud.service import CloudService
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
@@ -71,7 +72,9 @@ DEMO_SHELVES = (
     ),
 )
 LEAD_TIME_DAYS = 2.0
-SAFETY_DAYS = 1.0
+SERVICE_LEVEL = 0.95
+REVIEW_PERIOD_DAYS = 1.0  # the supplier reviews each shelf daily
+HEARTBEAT_S = 5.0
 MIN_HISTORY_DAYS = 0.5  # half a simulated day (10 s) before a rate is trusted
 
 
@@ -180,14 +183,17 @@ class Demo:
                 "store": {"url": store},
                 "orders": {"url": f"sqlite:///{data_dir / 'orders.db'}"},
                 "replenishment": {
-                    "window_days": 3.0,
+                    "window_days": 7,
                     "default": {
                         "lead_time_days": LEAD_TIME_DAYS,
-                        "safety_days": SAFETY_DAYS,
-                        "target_days": 7.0,
+                        "service_level": SERVICE_LEVEL,
+                        "review_period_days": REVIEW_PERIOD_DAYS,
+                        "order_cycle_days": 7.0,
                         "min_history_days": MIN_HISTORY_DAYS,
                     },
                     "skus": {"NUT-M8": {"pack_size": 100}},
+                    # The edge's heartbeat, in simulated seconds.
+                    "sensor_interval_s": HEARTBEAT_S * self.options.speed,
                 },
             }
         )
@@ -203,7 +209,7 @@ class Demo:
                     "state_dir": str(data_dir / "edge"),
                     "mqtt": {"url": self.mqtt_url},
                     # Heartbeats every ~quarter of a simulated day.
-                    "publish": {"heartbeat_s": 5.0, "linger_s": 0.1},
+                    "publish": {"heartbeat_s": HEARTBEAT_S, "linger_s": 0.1},
                     "scales": [
                         {
                             "type": "mtsics",
@@ -264,10 +270,15 @@ class Demo:
         assert self.cloud is not None
         return dict(self.cloud.collector.replenisher.projections)
 
+    def decisions(self) -> dict[tuple[str, str], Decision]:
+        """The reorder point and inventory position behind each latest projection."""
+        assert self.cloud is not None
+        return dict(self.cloud.collector.replenisher.decisions)
+
     def rule_for(self, sku: str) -> ReplenishmentRule:
         """The replenishment rule the collector applies to `sku`."""
         assert self.cloud is not None
-        return self.cloud.collector.config.replenishment.rule_for(sku)
+        return self.cloud.collector.replenisher.rule_for(self.site, sku)[0]
 
     def orders(self) -> list[Order]:
         assert self.cloud is not None

@@ -11,8 +11,14 @@ from pathlib import Path
 from typing import TextIO
 
 from cloud.orders import OPEN_STATUSES
-from cloud.policy import should_reorder
-from firmware_sim.demo import DEMO_SHELVES, LEAD_TIME_DAYS, SAFETY_DAYS, Demo, DemoOptions
+from firmware_sim.demo import (
+    DEMO_SHELVES,
+    LEAD_TIME_DAYS,
+    REVIEW_PERIOD_DAYS,
+    SERVICE_LEVEL,
+    Demo,
+    DemoOptions,
+)
 from vmi.runtime import run_until_signalled
 
 _TABLE_EVERY_S = 5.0
@@ -44,30 +50,32 @@ class DemoPrinter:
 
     def table(self) -> None:
         projections = self.demo.projections()
+        decisions = self.demo.decisions()
         open_orders = {o.sku: o for o in self.demo.orders() if o.status in OPEN_STATUSES}
         lines = [
             f"{self._stamp()} stock at {self.demo.site}:",
-            f"    {'SKU':<8} {'on hand':>7} {'use/day':>8} {'cover d':>8} {'reorder':>8}"
+            f"    {'SKU':<8} {'on hand':>7} {'use/day':>8} {'cover d':>8} {'reorder@':>8}"
             "  open order",
         ]
         for spec in DEMO_SHELVES:
             p = projections.get((self.demo.site, spec.sku))
+            d = decisions.get((self.demo.site, spec.sku))
             o = open_orders.get(spec.sku)
             order = f"#{o.id} {o.quantity} pcs ({o.status})" if o else "-"
-            if p is None:
+            if p is None or d is None:
                 lines.append(f"    {spec.sku:<8} {'…':>7} {'':>8} {'':>8} {'':>8}  {order}")
                 continue
             rule = self.demo.rule_for(spec.sku)
             cover = f"{p.days_of_cover:8.1f}" if p.days_of_cover is not None else f"{'∞':>8}"
             if p.history_days < rule.min_history_days:
                 flag = "  (learning the rate)"
-            elif should_reorder(p, rule):
+            elif d.inventory_position <= d.reorder_point:
                 flag = "  <= reorder point"
             else:
                 flag = ""
             lines.append(
                 f"    {spec.sku:<8} {p.on_hand:7.0f} {p.rate_per_day:8.1f} {cover} "
-                f"{rule.reorder_days:7.1f}d  {order}{flag}"
+                f"{d.reorder_point:8.0f}  {order}{flag}"
             )
         print("\n".join(lines), file=self.out, flush=True)
 
@@ -107,8 +115,10 @@ def run_demo(options: DemoOptions, out: TextIO) -> int:
     print(
         f"VMI demo: site {demo.site}, {len(DEMO_SHELVES)} shelves on emulated MT-SICS scales.\n"
         f"Time runs x{options.speed:g}: one simulated day every {day_s:.0f} s. "
-        f"Lead time {LEAD_TIME_DAYS:g} d + safety {SAFETY_DAYS:g} d: an order is raised when "
-        f"days of cover fall to {LEAD_TIME_DAYS + SAFETY_DAYS:g}.\nPress Ctrl-C to stop.",
+        f"Lead time {LEAD_TIME_DAYS:g} d, daily review, service level {SERVICE_LEVEL:.0%}: an "
+        "order is raised when stock on hand plus open orders falls to the reorder point\n"
+        f"(demand over the next {LEAD_TIME_DAYS + REVIEW_PERIOD_DAYS:g} days + safety stock)."
+        "\nPress Ctrl-C to stop.",
         file=out,
         flush=True,
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from cloud.policy import (
+from cloud.inventory_math import (
     economic_order_quantity,
     replenishment_levels,
     replenishment_quantity,

@@ -14,24 +14,24 @@ def test_sample_config_validates() -> None:
     config = load_cloud_config(ROOT / "cloud" / "sample.toml")
     assert config.store.url == "http://127.0.0.1:8086/vmi"
     assert config.replenishment.rule_for("NUT-M8").pack_size == 100
-    assert config.replenishment.rule_for("NUT-M8").reorder_days == 4.0
-    assert config.replenishment.rule_for("OTHER").reorder_days == 3.0
+    assert config.replenishment.rule_for("NUT-M8").lead_time_days == 3.0
+    assert config.replenishment.rule_for("OTHER").lead_time_days == 2.0
 
 
 def test_sku_overrides_inherit_the_configured_default(tmp_path: Path) -> None:
     path = tmp_path / "cloud.toml"
     path.write_text(
-        "[replenishment.default]\nsafety_days = 2.0\nmin_history_days = 0.5\n"
+        "[replenishment.default]\nlead_time_days = 2.0\nmin_history_days = 0.5\n"
         "[replenishment.skus.A]\npack_size = 10\n"
-        "[replenishment.skus.B]\nsafety_days = 0.5\n"
+        "[replenishment.skus.B]\nlead_time_days = 0.5\n"
     )
     rules = load_cloud_config(path).replenishment
     assert rules.rule_for("A").pack_size == 10
-    assert rules.rule_for("A").safety_days == 2.0
+    assert rules.rule_for("A").lead_time_days == 2.0
     assert rules.rule_for("A").min_history_days == 0.5
-    assert rules.rule_for("B").safety_days == 0.5
+    assert rules.rule_for("B").lead_time_days == 0.5
     assert rules.rule_for("B").pack_size == 1
-    assert rules.rule_for("other").safety_days == 2.0
+    assert rules.rule_for("other").lead_time_days == 2.0
 
 
 @pytest.mark.parametrize(

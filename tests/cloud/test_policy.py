@@ -1,58 +1,22 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from cloud.policy import (
-    PolicyParams,
-    ReplenishmentRule,
+from cloud.catalog import AgreementSpec, LevelUnit, SkuSpec
+from cloud.inventory_math import (
     agreement_bounds,
     clamp_to_agreement,
     economic_order_quantity,
     expected_demand,
-    order_quantity,
-    propose,
     replenishment_levels,
     replenishment_quantity,
     round_to_pack,
 )
-from cloud.projector import Projection
-
-AT = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def proj(on_hand: float, rate: float, history: float = 5.0) -> Projection:
-    cover = on_hand / rate if rate else None
-    return Projection("s", "X", AT, on_hand, rate, cover, history, 0.0)
-
-
-RULE = ReplenishmentRule(lead_time_days=2, safety_days=1, target_days=7)
-
-
-def test_reorders_at_or_below_lead_time_plus_safety() -> None:
-    assert propose(proj(31, 10), RULE) is None  # 3.1 days of cover
-    at = propose(proj(30, 10), RULE)  # exactly 3.0: at the reorder point
-    assert at is not None
-    assert at.quantity == 40  # up to 7 days: 70 - 30
-    assert "3.00 days of cover" in at.reason
-
-
-def test_no_decision_on_too_little_history_or_no_consumption() -> None:
-    assert propose(proj(5, 10, history=0.1), RULE) is None
-    assert propose(proj(5, 0), RULE) is None
-
-
-def test_quantity_rounds_up_to_packs_and_moq() -> None:
-    rule = ReplenishmentRule(target_days=7, pack_size=12, min_order_qty=30)
-    assert order_quantity(proj(30, 10), rule) == 48  # 40 -> 4 packs
-    assert order_quantity(proj(68, 10), rule) == 36  # 2 -> MOQ 30 -> 3 packs
-
-
-# --- The statistical policy's arithmetic ---------------------------------------
+from cloud.policy import ReplenishmentRule
 
 
 def test_round_to_pack_rounds_up_to_whole_packs_and_the_moq() -> None:
@@ -149,17 +113,17 @@ def test_levels_stay_inside_the_agreement() -> None:
 
 
 def test_policy_params_defaults_and_validation() -> None:
-    p = PolicyParams()
+    p = ReplenishmentRule()
     assert p.service_level == 0.95
     assert p.fill_rate is None
     with pytest.raises(ValidationError):
-        PolicyParams(service_level=1.0)
+        ReplenishmentRule(service_level=1.0)
     with pytest.raises(ValidationError):
-        PolicyParams(unknown=1)  # type: ignore[call-arg]
+        ReplenishmentRule(unknown=1)  # type: ignore[call-arg]
 
 
 def test_policy_params_order_with_eoq_packs_and_max() -> None:
-    p = PolicyParams(
+    p = ReplenishmentRule(
         lead_time_days=4,
         service_level=0.95,
         order_cost=50,
@@ -177,5 +141,28 @@ def test_policy_params_order_with_eoq_packs_and_max() -> None:
     assert got[1] == 300
 
 
-def test_existing_rule_still_validates_without_new_fields() -> None:
-    assert ReplenishmentRule.model_validate({"lead_time_days": 3}).reorder_days == 4.0
+def test_an_agreement_and_its_sku_override_the_configured_rule() -> None:
+    base = ReplenishmentRule(lead_time_days=9, service_level=0.8, pack_size=1, min_history_days=2)
+    agreement = AgreementSpec(
+        supplier="sup",
+        site="s",
+        sku="X",
+        lead_time_days=3,
+        lead_time_sigma_days=0.5,
+        service_level=0.99,
+        review_period_days=1,
+        min_level=2,
+        max_level=10,
+        level_unit=LevelUnit.DAYS_OF_SUPPLY,
+    )
+    sku = SkuSpec(code="X", pack_size=12, min_order_qty=24)
+    rule = base.for_agreement(agreement, sku)
+    assert (rule.lead_time_days, rule.lead_time_sd_days, rule.service_level) == (3, 0.5, 0.99)
+    assert (rule.review_period_days, rule.min_days, rule.max_days) == (1, 2, 10)
+    assert (rule.min_units, rule.max_units) == (None, None)
+    assert (rule.pack_size, rule.min_order_qty) == (12, 24)
+    assert rule.min_history_days == 2  # not in the agreement: kept
+    in_units = agreement.model_copy(update={"level_unit": LevelUnit.UNITS})
+    rule = base.for_agreement(in_units, None)
+    assert (rule.min_units, rule.max_units, rule.min_days) == (2, 10, None)
+    assert rule.pack_size == 1  # no SKU entry: the configured packs

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cloud.policy import (
+from cloud.inventory_math import (
     economic_order_quantity,
     fill_rate_z,
     lead_time_demand_sigma,

@@ -18,6 +18,7 @@ TABLES = {
     "device",
     "device_binding",
     "replenishment_order",
+    "active_alert",
 }
 
 

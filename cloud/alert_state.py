@@ -1,0 +1,104 @@
+"""Which alerts are active, in SQL, so each is raised once per episode.
+
+A condition (a shelf at zero, a silent sensor) holds for many evaluations,
+and several collectors evaluate the same shelves. The first to see it
+inserts a row keyed by (site, subject, kind) and publishes; everyone else's
+insert hits the primary key and publishes nothing. When the condition ends
+the row is deleted, and the next episode alerts again. Point events (sensor
+anomalies) use a cooldown instead of a clear: at most one alert per cooldown.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import DateTime, String, delete, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+
+from cloud.db import Base, create_schema, make_engine
+from cloud.errors import StoreUnavailable
+
+
+class ActiveAlert(Base):
+    """One alert condition that holds now (or fired within its cooldown)."""
+
+    __tablename__ = "active_alert"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)  # SKU or device[/loc]
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertState:
+    """Raise-once bookkeeping over `ActiveAlert`."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._engine = make_engine(url)
+            create_schema(self._engine)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"alert state database {url}: {exc}") from exc
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    def raise_once(
+        self,
+        site: str,
+        subject: str,
+        kind: str,
+        at: datetime,
+        *,
+        cooldown: timedelta | None = None,
+    ) -> bool:
+        """True if this call raised the alert; False if it was already active.
+
+        With `cooldown`, an alert older than the cooldown is raised again.
+        """
+        try:
+            with self._sessions.begin() as s:
+                if cooldown is not None:
+                    s.execute(
+                        delete(ActiveAlert).where(
+                            ActiveAlert.site == site,
+                            ActiveAlert.subject == subject,
+                            ActiveAlert.kind == kind,
+                            ActiveAlert.since <= at - cooldown,
+                        )
+                    )
+                s.add(ActiveAlert(site=site, subject=subject, kind=kind, since=at))
+        except IntegrityError:
+            return False  # active already: someone raised it first
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"alert state: {exc}") from exc
+        return True
+
+    def clear(self, site: str, subject: str, kind: str) -> bool:
+        """End the condition; True if it was active."""
+        try:
+            with self._sessions.begin() as s:
+                result = s.execute(
+                    delete(ActiveAlert).where(
+                        ActiveAlert.site == site,
+                        ActiveAlert.subject == subject,
+                        ActiveAlert.kind == kind,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"alert state: {exc}") from exc
+        return bool(getattr(result, "rowcount", 0))
+
+    def active(self, site: str | None = None) -> list[ActiveAlert]:
+        """Active alerts, optionally of one site."""
+        stmt = select(ActiveAlert).order_by(ActiveAlert.site, ActiveAlert.subject)
+        if site is not None:
+            stmt = stmt.where(ActiveAlert.site == site)
+        with self._sessions() as s:
+            rows = list(s.scalars(stmt))
+        for row in rows:
+            if row.since.tzinfo is None:  # SQLite hands back naive UTC
+                row.since = row.since.replace(tzinfo=UTC)
+        return rows
+
+    def close(self) -> None:
+        self._engine.dispose()
