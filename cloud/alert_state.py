@@ -10,6 +10,7 @@ anomalies) use a cooldown instead of a clear: at most one alert per cooldown.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, String, delete, select
@@ -87,6 +88,20 @@ class AlertState:
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"alert state: {exc}") from exc
         return bool(getattr(result, "rowcount", 0))
+
+    def active_among(self, sites: Iterable[str]) -> set[tuple[str, str, str]]:
+        """(site, subject, kind) of every active alert of these sites, in one query."""
+        wanted = sorted(set(sites))
+        if not wanted:
+            return set()
+        stmt = select(ActiveAlert.site, ActiveAlert.subject, ActiveAlert.kind).where(
+            ActiveAlert.site.in_(wanted)
+        )
+        try:
+            with self._sessions() as s:
+                return {(row[0], row[1], row[2]) for row in s.execute(stmt)}
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"alert state: {exc}") from exc
 
     def active(self, site: str | None = None) -> list[ActiveAlert]:
         """Active alerts, optionally of one site."""

@@ -82,6 +82,11 @@ class ReplenishmentConfig(_Strict):
     skus: dict[str, ReplenishmentRule] = Field(
         default_factory=dict, description="Per-SKU overrides of `default`, field by field."
     )
+    evaluate_every_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Re-evaluate a (site, SKU) far above its reorder point at most this often.",
+    )
     sensor_interval_s: float = Field(
         default=60.0, gt=0, description="How often a device reports at least (its heartbeat)."
     )

@@ -17,7 +17,7 @@ succeed: the loser gets an `OrderTransitionError` naming the status it found.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -171,6 +171,18 @@ class OrderBook:
                     Order.site == site, Order.sku == sku, Order.status.in_(OPEN_STATUSES)
                 )
             ).first()
+
+    def open_orders(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Order]:
+        """The open orders of many (site, SKU)s in one query; keys without one are absent."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        sites = sorted({site for site, _ in wanted})
+        with self._store_errors(), self._sessions() as s:
+            rows = s.scalars(
+                select(Order).where(Order.site.in_(sites), Order.status.in_(OPEN_STATUSES))
+            )
+            return {(o.site, o.sku): o for o in rows if (o.site, o.sku) in wanted}
 
     def get(self, order_id: int) -> Order:
         """The order with this id; `UnknownOrder` if there is none."""

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 # this share of its quantity (deliveries are often short or split).
 RECEIVE_SHARE = 0.5
 UNASSIGNED = "unassigned"
+_CHUNK = 32  # keys per evaluation round
+_NEAR = 1.5  # a position within 1.5 x the reorder point is evaluated on every reading
 ANOMALY_KINDS = frozenset(
     {EventKind.DRIFT, EventKind.MISMATCH, EventKind.COUNT_UNCERTAIN, EventKind.FAULT}
 )
@@ -104,6 +106,8 @@ class Replenisher:
         self.decisions: dict[tuple[str, str], Decision] = {}
         self._touched: set[tuple[str, str]] = set()
         self._events: list[EventsBatch] = []
+        self._due_at: dict[tuple[str, str], float] = {}  # monotonic time of next evaluation
+        self._active: set[tuple[str, str, str]] = set()  # active alerts, read each round
         self._wake = threading.Condition()
 
     # ---- scheduling -----------------------------------------------------------
@@ -126,29 +130,70 @@ class Replenisher:
                 self._wake.notify()
 
     def run(self, stop: threading.Event) -> None:
-        """Evaluate touched keys, and check sensors now and then, until `stop` is set."""
-        next_sensor_check = time.monotonic()
+        """Evaluate touched keys until `stop` is set; check sensors in a second thread.
+
+        Sensor checks scan every device's newest level, which takes a while on
+        a big fleet; in their own thread they never hold up the evaluation of
+        a shelf that just crossed its reorder point.
+        """
+        sensors = threading.Thread(
+            target=self._run_sensor_checks, args=(stop,), name="sensor-checks", daemon=True
+        )
+        sensors.start()
         while not stop.is_set():
             with self._wake:
-                if not self._touched and not self._events:
-                    self._wake.wait(0.2)
-                keys, self._touched = self._touched, set()
+                keys = self._next_keys()
+                if not keys and not self._events:
+                    self._wake.wait(0.05 if self._touched else 0.2)
+                    keys = self._next_keys()
                 events, self._events = self._events, []
             try:
                 for batch in events:
                     self.on_events(batch)
                 if keys:
                     self.evaluate(keys)
-                if time.monotonic() >= next_sensor_check:
-                    next_sensor_check = time.monotonic() + self._config.sensor_check_s
-                    self.check_sensors()
             except StoreError as exc:
                 # The levels are stored; the next touch or retry re-evaluates.
                 log.warning("replenishment evaluation failed (%s); will retry", exc)
                 with self._wake:
-                    self._touched |= keys
+                    self._touched |= set(keys)
                     self._events[:0] = events
                 stop.wait(1.0)
+        sensors.join(timeout=10)
+
+    def _run_sensor_checks(self, stop: threading.Event) -> None:
+        while not stop.wait(self._config.sensor_check_s):
+            try:
+                self.check_sensors()
+            except StoreError as exc:
+                log.warning("sensor check failed (%s); will retry", exc)
+
+    def _next_keys(self) -> list[tuple[str, str]]:
+        """The next keys to evaluate, taken out of the touched set (lock held).
+
+        Urgent first: keys never evaluated by this process and keys whose
+        last inventory position was near their reorder point, so the reading
+        that crosses it is acted on at once. Every other key is evaluated at
+        most once per `evaluate_every_s` and waits in the touched set until
+        then. At most `_CHUNK` keys a round, so an urgent key never waits
+        behind a long round.
+        """
+        if not self._touched:
+            return []
+        now = time.monotonic()
+        urgent = [k for k in self._touched if self._urgent(k)]
+        chosen = sorted(urgent)[:_CHUNK]
+        if not chosen:
+            due = [k for k in self._touched if self._due_at.get(k, 0.0) <= now]
+            chosen = sorted(due)[:_CHUNK]
+        self._touched.difference_update(chosen)
+        for key in chosen:
+            self._due_at[key] = now + self._config.evaluate_every_s
+        return chosen
+
+    def _urgent(self, key: tuple[str, str]) -> bool:
+        last = self.decisions.get(key)
+        return last is None or last.inventory_position <= _NEAR * last.reorder_point + 1
 
     # ---- stock ----------------------------------------------------------------
 
@@ -158,7 +203,11 @@ class Replenisher:
         now = self._clock.now()
         window = self._config.window_days
         since = now - timedelta(days=window)
-        series = {(site, sku): self._store.level_series(site, sku, since) for site, sku in keys}
+        wanted = sorted(set(keys))
+        # Three reads for the whole round, not three per key.
+        series = self._store.level_series_many(wanted, since)
+        open_orders = self._orders.open_orders(wanted)
+        self._active = self._alerts.active_among({site for site, _ in wanted})
         projected = project_all(
             series, now, window_days=window, noise_units=self._config.noise_units
         )
@@ -167,7 +216,7 @@ class Replenisher:
             p = projected[key]
             self.stats.projections += 1
             self.projections[key] = p
-            points.append(self._step(p, series[key]))
+            points.append(self._step(p, series[key], open_orders.get(key)))
         if points:
             self._store.write_points(points)
         self.stats.evaluation_seconds += time.monotonic() - started
@@ -183,9 +232,9 @@ class Replenisher:
         sku_spec = self._catalog.find(SkuSpec, sku)
         return rule.for_agreement(agreement, sku_spec), agreement.supplier
 
-    def _step(self, p: Projection, points: Sequence[LevelPoint]) -> Point:
+    def _step(self, p: Projection, points: Sequence[LevelPoint], open_order: Order | None) -> Point:
         rule, supplier = self.rule_for(p.site, p.sku)
-        open_order = self._receive_if_refilled(self._orders.open_order(p.site, p.sku), points, p.at)
+        open_order = self._receive_if_refilled(open_order, points, p.at)
         open_qty = float(open_order.quantity) if open_order is not None else 0.0
         levels = rule.levels(p.rate_per_day, p.sigma_per_day, trend_per_day=p.trend_per_day)
         position = p.on_hand + open_qty
@@ -260,6 +309,7 @@ class Replenisher:
     ) -> None:
         empty = p.on_hand <= 0
         self._condition(
+            self._active,
             p.site,
             p.sku,
             AlertKind.STOCKOUT,
@@ -276,6 +326,7 @@ class Replenisher:
         early = p.stockout_days_p10
         imminent = decided and not empty and early is not None and early < horizon
         self._condition(
+            self._active,
             p.site,
             p.sku,
             AlertKind.STOCKOUT_IMMINENT,
@@ -303,9 +354,11 @@ class Replenisher:
         for level in self._store.latest_levels():
             key = (level.site, level.device)
             newest[key] = max(newest.get(key, level.time), level.time)
+        active = self._alerts.active_among({site for site, _ in newest})
         for (site, device), last in sorted(newest.items()):
             silent = forget < last < now - limit
             self._condition(
+                active,
                 site,
                 device,
                 AlertKind.SENSOR_SILENT,
@@ -343,6 +396,7 @@ class Replenisher:
 
     def _condition(
         self,
+        active_alerts: set[tuple[str, str, str]],
         site: str,
         subject: str,
         kind: AlertKind,
@@ -350,10 +404,17 @@ class Replenisher:
         at: datetime,
         alert: Callable[[], dict[str, object]],
     ) -> None:
-        """Alert when a condition starts (once, across collectors); forget it when it ends."""
+        """Alert when a condition starts (once, across collectors); forget it when it ends.
+
+        `active_alerts` (read once a round) spares a database write for every
+        condition that neither starts nor ends; the SQL insert still decides
+        who raises, so a stale read costs at most a no-op write.
+        """
+        active = (site, subject, kind.value) in active_alerts
         if not holds:
-            self._alerts.clear(site, subject, kind.value)
-        elif self._alerts.raise_once(site, subject, kind.value, at):
+            if active:
+                self._alerts.clear(site, subject, kind.value)
+        elif not active and self._alerts.raise_once(site, subject, kind.value, at):
             self._alert(alert())
 
     def _alert(self, fields: dict[str, object]) -> None:

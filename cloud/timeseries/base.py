@@ -79,6 +79,15 @@ class TimeSeriesStore(Protocol):
         """
         ...
 
+    def level_series_many(
+        self, keys: Sequence[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[LevelPoint]]:
+        """`level_series(site, sku, since)` of many (site, SKU)s in one round trip.
+
+        Every key is in the answer (an empty list when it has no points).
+        """
+        ...
+
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every (site, device, location, sku, source).
 

@@ -38,6 +38,8 @@ _CHUNK_SIZE = 10_000
 # Statuses that mean "try again later" although they are not 5xx.
 _RETRYABLE_4XX = frozenset({408, 429})
 _TAGS = ("site", "device", "location", "sku", "source")
+# Keys per query of level_series_many: keeps each query a few kilobytes.
+_KEYS_PER_QUERY = 100
 _GZIP_LEVEL = 1
 
 
@@ -157,6 +159,27 @@ class InfluxStore:
         points = list(self._select(" AND ".join(where), latest_only=False))
         points.sort(key=lambda p: (p.time, p.location, p.device, p.source))
         return points
+
+    def level_series_many(
+        self, keys: Sequence[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[LevelPoint]]:
+        """Many (site, SKU)s' series in one query per `_KEYS_PER_QUERY` keys."""
+        found: dict[tuple[str, str], list[LevelPoint]] = {key: [] for key in keys}
+        wanted = sorted(found)
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            pairs = " OR ".join(
+                f"({quote_ident('site')} = {quote_string(site)} AND "
+                f"{quote_ident('sku')} = {quote_string(sku)})"
+                for site, sku in wanted[start : start + _KEYS_PER_QUERY]
+            )
+            where = f"time >= {_clamp(bound_epoch_ms(since))}ms AND ({pairs})"
+            for point in self._select(where, latest_only=False):
+                bucket = found.get((point.site, point.sku))
+                if bucket is not None:
+                    bucket.append(point)
+        for points in found.values():
+            points.sort(key=lambda p: (p.time, p.location, p.device, p.source))
+        return found
 
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every series, optionally of one site."""

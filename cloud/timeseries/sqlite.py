@@ -157,6 +157,12 @@ class SqliteStore:
             _SERIES, {"site": site, "sku": sku, "since": bound_epoch_ms(since), "until": until_ms}
         )
 
+    def level_series_many(
+        self, keys: Sequence[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[LevelPoint]]:
+        """Many (site, SKU)s' series, one indexed query each (SQLite has no round trip)."""
+        return {key: self.level_series(key[0], key[1], since) for key in keys}
+
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every series, optionally of one site."""
         return self._read(_LATEST, {"site": site})
