@@ -40,8 +40,10 @@ def test_one_metadata_holds_every_table(sql_url: str) -> None:
     # opens a database first, it is complete.
     OrderBook(sql_url).close()
     engine = make_engine(sql_url)
-    assert set(inspect(engine).get_table_names()) == TABLES
-    assert set(Base.metadata.tables) == TABLES
+    # Other tests may have imported more table modules (API keys, webhooks):
+    # whatever the metadata holds is created, and it holds at least these.
+    assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables)
+    assert TABLES <= set(Base.metadata.tables)
     create_schema(engine)  # again: a no-op
     engine.dispose()
 
