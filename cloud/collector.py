@@ -27,6 +27,7 @@ import queue
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,6 +135,8 @@ class Collector:
             clock=self.clock,
             publish_alert=self._publish_alert,
         )
+        # Told of every alert after it is published on MQTT.
+        self.alert_listeners: list[Callable[[Alert], object]] = []
         # InfluxDB takes line protocol: render it at decode time, no point objects.
         self._line_store = store if isinstance(store, InfluxStore) else None
         self._address = config.mqtt.address
@@ -432,6 +435,8 @@ class Collector:
 
     def _publish_alert(self, alert: Alert) -> None:
         self._client.publish(alerts_topic(alert.site), encode(alert), qos=1)
+        for listener in self.alert_listeners:
+            listener(alert)  # e.g. the webhook notifier, which never blocks
         try:
             self.store.write_points([alert_point(alert)])
         except StoreError as exc:

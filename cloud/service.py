@@ -6,11 +6,13 @@ import logging
 import threading
 
 from cloud.alert_state import AlertState
+from cloud.catalog import Catalog
 from cloud.collector import Collector
 from cloud.config import CloudConfig
 from cloud.errors import StoreError
 from cloud.health import HealthReporter
 from cloud.metrics import MetricsServer
+from cloud.notify import CatalogTenants, WebhookNotifier
 from cloud.orders import Order, OrderBook
 from cloud.points import order_point
 from cloud.timeseries import open_store
@@ -27,13 +29,22 @@ class CloudService:
         self.store = open_store(config.store.url)
         self.orders = OrderBook(config.orders.url, on_change=self._order_changed)
         self.alert_state = AlertState(config.orders.url)
+        self.catalog = Catalog(config.catalog.url) if config.catalog.url else None
         self.collector = Collector(
             config,
             store=self.store,
             orders=self.orders,
             alert_state=self.alert_state,
+            catalog=self.catalog,
             clock=clock,
         )
+        # Webhook subscriptions live in the orders database; with none, the
+        # notifier sends nothing.
+        self.notifier = WebhookNotifier(
+            config.orders.url,
+            tenants_of=CatalogTenants(self.catalog) if self.catalog else None,
+        )
+        self.collector.alert_listeners.append(self.notifier.notify)
         listen = config.metrics.host_port
         self.metrics = MetricsServer(self.collector, *listen) if listen else None
         self.health = HealthReporter(
@@ -57,6 +68,7 @@ class CloudService:
             log.warning("order %d changed but its chart point was not stored (%s)", order.id, exc)
 
     def start(self) -> None:
+        self.notifier.start()
         self.collector.start()
         if self.metrics is not None:
             self.metrics.start()
@@ -71,8 +83,11 @@ class CloudService:
             self._health_stop.set()
             self._health_thread.join(timeout=10)
             self.health.report()  # the final figures
+        self.notifier.stop(timeout_s=15)
         self.orders.close()
         self.alert_state.close()
+        if self.catalog is not None:
+            self.catalog.close()
         self.store.close()
 
     def run(self, stop: threading.Event) -> None:
