@@ -69,7 +69,7 @@ class DemoPrinter:
             cover = f"{p.days_of_cover:8.1f}" if p.days_of_cover is not None else f"{'∞':>8}"
             if p.history_days < rule.min_history_days:
                 flag = "  (learning the rate)"
-            elif d.inventory_position <= d.reorder_point:
+            elif o is None and d.inventory_position <= d.reorder_point:
                 flag = "  <= reorder point"
             else:
                 flag = ""
