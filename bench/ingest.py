@@ -135,6 +135,14 @@ def raw_influx(influx: InfluxServer, db: str, lines: int) -> float:
         return lines / (time.perf_counter() - start)
 
 
+def process_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) of one process so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def session_cpu_s(session: int) -> float:
     """CPU seconds (user + system) of every live process in a session (Linux /proc).
 
@@ -156,6 +164,7 @@ def session_cpu_s(session: int) -> float:
 class Result(NamedTuple):
     rate: float  # readings/s, first publish to all counted in InfluxDB
     cpu_us: float  # collector CPU microseconds per reading
+    influx_cpu_us: float  # InfluxDB's CPU microseconds per reading meanwhile
 
 
 def pipeline(
@@ -200,6 +209,7 @@ def pipeline(
             time.sleep(0.1)
         total = len(payloads) * per_message
         cpu_before = session_cpu_s(collector.pid)
+        influx_before = process_cpu_s(influx.pid)
         start = time.perf_counter()
         subprocess.run(
             [
@@ -224,10 +234,12 @@ def pipeline(
             time.sleep(0.25)
         elapsed = time.perf_counter() - start
         cpu = session_cpu_s(collector.pid) - cpu_before
+        influx_cpu = process_cpu_s(influx.pid) - influx_before
         got = influx_count(influx, db, site)
         if got < total:
             print(f"  only {got} of {total} readings arrived within 600 s")
-        return Result(got / elapsed, 1e6 * cpu / max(got, 1))
+        n = max(got, 1)
+        return Result(got / elapsed, 1e6 * cpu / n, 1e6 * influx_cpu / n)
     finally:
         collector.terminate()
         collector.wait(60)
@@ -272,8 +284,14 @@ def main() -> None:
             print(
                 f"raw broker (mosquitto_pub -l -> mosquitto_sub, QoS 1): {broker_rate:,.0f} msg/s"
             )
-            influx_rate = raw_influx(influx, "raw", args.batch_messages * 50)
-            print(f"raw InfluxDB (5000-line gzip batches): {influx_rate:,.0f} lines/s")
+            lines = args.batch_messages * 50
+            influx_before = process_cpu_s(influx.pid)
+            influx_rate = raw_influx(influx, "raw", lines)
+            influx_us = 1e6 * (process_cpu_s(influx.pid) - influx_before) / lines
+            print(
+                f"raw InfluxDB (5000-line gzip batches): {influx_rate:,.0f} lines/s; "
+                f"InfluxDB CPU {influx_us:.1f} us/line"
+            )
             runs: list[tuple[str, Path, int]] = [("this tree", ROOT, n) for n in counts]
             if args.compare_with is not None:
                 runs.insert(0, (f"{args.compare_with}", args.compare_with.resolve(), 1))
@@ -287,7 +305,8 @@ def main() -> None:
                 print(
                     f"collector ({who}), 1 reading/message: {one.rate:,.0f} readings/s "
                     f"= {one.rate / broker_rate:.0%} of the raw broker rate (aim: 60%); "
-                    f"collector CPU {one.cpu_us:.1f} us/reading; {load()}"
+                    f"CPU us/reading: collector {one.cpu_us:.1f}, InfluxDB "
+                    f"{one.influx_cpu_us:.1f}; {load()}"
                 )
                 many = pipeline(
                     broker, influx, tmp, f"fifty{i}", fifty, 50, workers=workers, tree=tree
@@ -295,7 +314,8 @@ def main() -> None:
                 print(
                     f"collector ({who}), 50 readings/message: {many.rate:,.0f} readings/s "
                     f"= {many.rate / influx_rate:.0%} of the raw InfluxDB rate "
-                    f"(aim: 200,000/s); collector CPU {many.cpu_us:.1f} us/reading; {load()}"
+                    f"(aim: 200,000/s); CPU us/reading: collector {many.cpu_us:.1f}, InfluxDB "
+                    f"{many.influx_cpu_us:.1f}; {load()}"
                 )
 
 

@@ -119,13 +119,26 @@ class Collector:
         clock: Clock | None = None,
         registry: DeviceRegistry | None = None,
     ) -> None:
-        """`registry`: check devices against it; by default the one `config.catalog` names."""
+        """`catalog`: agreements for replenishment, and (when `config.catalog` names
+        one) the device registry; `registry`: check devices against this one instead."""
         self.config = config
         self.clock = clock or SystemClock()
         self.store = store
         self.orders = orders
         self.stats = CollectorStats()
-        self.registry = registry if registry is not None else _open_registry(config)
+        # The registry's own catalog, when the caller gave none: closed by stop().
+        self._registry_catalog: Catalog | None = None
+        if registry is None and config.catalog.url is not None:
+            if catalog is None:
+                catalog_for_registry = self._registry_catalog = Catalog(config.catalog.url)
+            else:
+                catalog_for_registry = catalog
+            registry = DeviceRegistry(
+                catalog_for_registry.site_of_device,
+                ttl_s=config.catalog.cache_ttl_s,
+                max_entries=config.catalog.cache_max_devices,
+            )
+        self.registry = registry
         self.replenisher = Replenisher(
             config.replenishment,
             store=store,
@@ -229,6 +242,8 @@ class Collector:
                 thread.join(timeout=30)
         self._client.disconnect()
         self._client.loop_stop()
+        if self._registry_catalog is not None:
+            self._registry_catalog.close()
 
     # ---- worker -------------------------------------------------------------
 
@@ -442,17 +457,3 @@ class Collector:
         except StoreError as exc:
             # The alert went out and its order is in SQL; only the chart misses it.
             log.warning("alert published but not stored (%s)", exc)
-
-
-def _open_registry(config: CloudConfig) -> DeviceRegistry | None:
-    """The device registry `config.catalog` names, or None."""
-    if config.catalog.url is None:
-        return None
-    from cloud.catalog.catalog import Catalog  # SQLAlchemy only when configured
-
-    catalog = Catalog(config.catalog.url)
-    return DeviceRegistry(
-        catalog.site_of_device,
-        ttl_s=config.catalog.cache_ttl_s,
-        max_entries=config.catalog.cache_max_devices,
-    )
