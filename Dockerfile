@@ -28,7 +28,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable
 
 FROM ${PYTHON_IMAGE}
-# A fixed uid: deploy/init-secrets.sh gives /etc/vmi/cloud.toml to it.
+# A fixed uid: deploy/init-secrets.sh (config-init, this image run as root)
+# gives /etc/vmi/cloud.toml to it and loads the catalog into /var/lib/vmi as it.
 RUN groupadd --system --gid 10001 vmi \
     && useradd --system --uid 10001 --gid vmi --home-dir /var/lib/vmi \
         --shell /usr/sbin/nologin vmi \

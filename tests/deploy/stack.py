@@ -1,9 +1,9 @@
 """The stack's broker and config-init, run locally for tests.
 
 `run_init` runs deploy/init-secrets.sh as the config-init service would, with
-local paths; `StackBroker` is a private Mosquitto started from
-deploy/mosquitto/mosquitto.conf with the files it wrote; `Client` is a paho
-client that records what it receives.
+local paths and the project's own `vmi` and `python`; `StackBroker` is a
+private Mosquitto started from deploy/mosquitto/mosquitto.conf with the files
+it wrote; `Client` is a paho client that records what it receives.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import os
 import queue
 import re
 import subprocess
+import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -22,25 +24,34 @@ from tests.servers import MosquittoServer
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "deploy" / "init-secrets.sh"
+CATALOG = ROOT / "deploy" / "catalog.yaml"
 CLOUD_PASSWORD = "cloud-" + uuid.uuid4().hex
-SITE_PASSWORD = "site-" + uuid.uuid4().hex
+# What config-init copies from the repository's deploy/ (the catalog is written apart).
+DEPLOY_FILES = ("cloud.toml", "load_catalog.py", "mosquitto/mosquitto.conf")
+
+
+def catalog_url(tmp_path: Path) -> str:
+    """The catalog database `run_init` loads into (the stack's is /var/lib/vmi/orders.db)."""
+    return f"sqlite:///{tmp_path}/orders.db"
 
 
 def run_init(
-    tmp_path: Path, *args: str, sites: str = "", **env: str
+    tmp_path: Path, *args: str, catalog: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
+    """deploy/init-secrets.sh with `args`; `catalog` replaces deploy/catalog.yaml's text."""
     deploy = tmp_path / "deploy"
     (deploy / "mosquitto").mkdir(parents=True, exist_ok=True)
-    for name in ("cloud.toml", "mosquitto/acl", "mosquitto/mosquitto.conf"):
+    for name in DEPLOY_FILES:
         (deploy / name).write_text((ROOT / "deploy" / name).read_text())
-    (deploy / "mosquitto" / "sites.passwd").write_text(
-        (ROOT / "deploy/mosquitto/sites.passwd").read_text() + sites
-    )
+    (deploy / "catalog.yaml").write_text(CATALOG.read_text() if catalog is None else catalog)
     environment = {
-        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+        # The project's vmi and python first, as /opt/vmi/bin in the image.
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin:/usr/sbin:/sbin",
         "INIT_DEPLOY_DIR": str(deploy),
         "INIT_AUTH_DIR": str(tmp_path / "auth"),
         "INIT_CONFIG_DIR": str(tmp_path / "config"),
+        "INIT_SECRETS_DIR": str(tmp_path / "secrets"),
+        "INIT_CATALOG_URL": catalog_url(tmp_path),
         "INIT_MOSQUITTO_UID": str(os.getuid()),
         "INIT_VMI_UID": str(os.getuid()),
         "VMI_MQTT_CLOUD_PASSWORD": CLOUD_PASSWORD,
@@ -49,19 +60,28 @@ def run_init(
         **env,
     }
     return subprocess.run(
-        ["sh", str(SCRIPT), *args],
+        ["bash", str(SCRIPT), *args],
         env=environment,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
 
 
-def site_line(tmp_path: Path, site: str, password: str) -> str:
-    done = run_init(tmp_path / "add", "add-site", site, VMI_SITE_PASSWORD=password)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def secret_lines(tmp_path: Path) -> list[tuple[str, str]]:
+    """(user, password) of each line config-init appended to its secrets file, in order."""
+    path = tmp_path / "secrets" / "mqtt-passwords"
+    if not path.exists():
+        return []
+    lines = [line.split() for line in path.read_text().splitlines() if not line.startswith("#")]
+    return [(user, password) for user, password in lines]
+
+
+def device_passwords(tmp_path: Path) -> dict[str, str]:
+    """Every MQTT user's current password: the latest line of the secrets file, and
+    vmi-cloud's from the environment."""
+    return {**dict(secret_lines(tmp_path)), "vmi-cloud": CLOUD_PASSWORD}
 
 
 class StackBroker(MosquittoServer):
@@ -94,10 +114,12 @@ class Client:
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.connected: queue.Queue[bool] = queue.Queue()
         self.subscribed: queue.Queue[int] = queue.Queue()
+        self.dropped = threading.Event()  # the broker closed the connection
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="t" + uuid.uuid4().hex)
         if user is not None:
             self._client.username_pw_set(user, password)
         self._client.on_connect = lambda _c, _u, _f, rc, _p: self.connected.put(not rc.is_failure)
+        self._client.on_disconnect = lambda _c, _u, _f, _rc, _p: self.dropped.set()
         self._client.on_subscribe = lambda _c, _u, mid, _rc, _p: self.subscribed.put(mid)
         self._client.on_message = lambda _c, _u, msg: self.messages.put(
             (msg.topic, bytes(msg.payload))

@@ -5,14 +5,14 @@ deploy/.env.example), and every reference in it is followed: variables are
 documented or have defaults, mounted files exist, dependencies and volumes
 exist, ports agree with what each service listens on, the configs point at
 the services by name and container port, and the project image's commands
-are real `vmi` commands.
+(those config-init's script runs too) are real `vmi` commands.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from cloud.broker_access import COLLECTOR_READ, COLLECTOR_WRITE
+from cloud.catalog import DeviceKind, read_catalog_file
 from tests.deploy.compose import (
     MissingVariable,
     interpolate,
@@ -32,6 +34,7 @@ from tests.deploy.compose import (
     read_env_file,
     references,
 )
+from tests.deploy.stack import run_init
 from vmi.cli import _parser
 
 ROOT = Path(__file__).parents[2]
@@ -40,6 +43,7 @@ ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
 DOCKERFILE = ROOT / "Dockerfile"
 INIT_SCRIPT = ROOT / "deploy" / "init-secrets.sh"
 MOSQUITTO_CONF = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
+CATALOG = ROOT / "deploy" / "catalog.yaml"
 VMI = Path(sys.executable).with_name("vmi")
 
 # What each image listens on inside its container.
@@ -74,20 +78,14 @@ def mosquitto_listener_port() -> int:
     return int(port)
 
 
-def rendered_cloud_config(tmp_path: Path) -> Path:
-    """deploy/cloud.toml as config-init writes it for the example environment."""
-    env = {
-        **example_env(),
-        "INIT_DEPLOY_DIR": str(ROOT / "deploy"),
-        "INIT_AUTH_DIR": str(tmp_path / "auth"),
-        "INIT_CONFIG_DIR": str(tmp_path / "config"),
-        "INIT_MOSQUITTO_UID": str(os.getuid()),
-        "INIT_VMI_UID": str(os.getuid()),
-        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
-    }
-    env.setdefault("VMI_INFLUX_ADMIN_USER", "vmi-admin")
-    subprocess.run(["sh", str(INIT_SCRIPT)], env=env, check=True, capture_output=True)
-    return tmp_path / "config" / "cloud.toml"
+@pytest.fixture(scope="module")
+def init_output(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What config-init writes with the example environment (cloud.toml, passwd, acl)."""
+    tmp_path = tmp_path_factory.mktemp("config-init")
+    env = {k: str(v) for k, v in services(stack)["config-init"]["environment"].items()}
+    done = run_init(tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    return tmp_path
 
 
 # ---- variables ---------------------------------------------------------------------
@@ -220,8 +218,17 @@ def test_paths_the_containers_read_are_in_their_mounts(stack: dict[str, Any]) ->
     all_services = services(stack)
     init = all_services["config-init"]
     script = _host_path(init, init["entrypoint"][-1])
-    assert script == ROOT / "deploy" / "init-secrets.sh"
+    assert script == INIT_SCRIPT
     assert script.exists()
+    # What the script reads from /deploy besides itself.
+    deploy_dir = _host_path(init, "/deploy")
+    assert deploy_dir is not None
+    text = INIT_SCRIPT.read_text()
+    assert "DEPLOY_DIR=${INIT_DEPLOY_DIR:-/deploy}" in text
+    used = set(re.findall(r"\$DEPLOY_DIR/([\w./-]+)", text))
+    assert used == {"catalog.yaml", "cloud.toml", "load_catalog.py"}
+    for name in used:
+        assert (deploy_dir / name).exists(), f"config-init reads /deploy/{name}"
     grafana = all_services["grafana"]
     home = _host_path(grafana, grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"])
     assert home is not None
@@ -254,6 +261,32 @@ def test_generated_files_reach_the_services_that_read_them(stack: dict[str, Any]
         all_services["config-init"], config_dir
     )
     assert config_path.name == "cloud.toml"
+    # New passwords go to a volume of their own, which no long-running service mounts.
+    (secrets_dir,) = re.findall(r"INIT_SECRETS_DIR:-([^}]+)\}", script)
+    secrets_volume = _volume_at(all_services["config-init"], secrets_dir)
+    for name, service in all_services.items():
+        if name != "config-init":
+            assert secrets_volume not in {m.source for m in mounts(service)}, name
+
+
+def test_config_init_loads_the_catalog_into_the_collectors_database(
+    stack: dict[str, Any], init_output: Path
+) -> None:
+    """The collector's [catalog] url is a file config-init and the collector both
+    reach at the same path, in the same volume."""
+    all_services = services(stack)
+    config = load_cloud(init_output)
+    url = config.catalog.url
+    assert url is not None, "[catalog] url: the collector checks devices and uses agreements"
+    assert url == config.orders.url, "one database: catalog and orders"
+    assert url.startswith("sqlite:////")
+    folder = str(PurePosixPath(url.removeprefix("sqlite:///")).parent)
+    assert _volume_at(all_services["cloud"], folder) == "vmi-orders"
+    assert _volume_at(all_services["config-init"], folder) == "vmi-orders"
+    # config-init loads it as the image's user vmi (INIT_VMI_UID), who owns the
+    # directory in the image, and so the volume Docker fills from it.
+    (owned,) = re.findall(r"install -d -o vmi -g vmi -m \d+ (.*)", DOCKERFILE.read_text())
+    assert folder in owned.split()
 
 
 def test_grafana_loads_the_provisioning_and_the_dashboards(stack: dict[str, Any]) -> None:
@@ -273,9 +306,9 @@ def test_grafana_loads_the_provisioning_and_the_dashboards(stack: dict[str, Any]
 
 
 def test_published_ports_are_the_ports_the_services_listen_on(
-    stack: dict[str, Any], tmp_path: Path
+    stack: dict[str, Any], init_output: Path
 ) -> None:
-    cloud = load_cloud(tmp_path)
+    cloud = load_cloud(init_output)
     assert cloud.metrics.host_port is not None
     listening = {
         "mosquitto": mosquitto_listener_port(),
@@ -293,21 +326,34 @@ def test_published_ports_are_the_ports_the_services_listen_on(
             assert int(port) == listening[name], f"{name} health check asks port {port}"
 
 
-def load_cloud(tmp_path: Path) -> Any:
+def load_cloud(init_output: Path) -> Any:
     from cloud.config import load_cloud_config
 
-    return load_cloud_config(rendered_cloud_config(tmp_path))
+    return load_cloud_config(init_output / "config" / "cloud.toml")
 
 
-def test_cloud_config_points_at_the_stack_services(stack: dict[str, Any], tmp_path: Path) -> None:
+def test_cloud_config_points_at_the_stack_services(
+    stack: dict[str, Any], init_output: Path
+) -> None:
     all_services = services(stack)
-    config = load_cloud(tmp_path)
+    config = load_cloud(init_output)
     mqtt = urlsplit(config.mqtt.url)
     assert (mqtt.hostname, mqtt.port) == ("mosquitto", mosquitto_listener_port())
     assert mqtt.username == "vmi-cloud"
     assert mqtt.password == example_env()["VMI_MQTT_CLOUD_PASSWORD"]
-    acl = (ROOT / "deploy/mosquitto/acl").read_text()
-    assert re.search(r"^user vmi-cloud\ntopic readwrite vmi/v1/#$", acl, re.MULTILINE)
+    # The generated ACL lets that user read what devices send and write the rest.
+    acl = (init_output / "auth" / "acl").read_text()
+    block = re.search(r"^user vmi-cloud\n((?:topic .*\n)+)", acl, re.MULTILINE)
+    assert block is not None
+    assert block.group(1).splitlines() == [
+        *(f"topic read {t}" for t in COLLECTOR_READ),
+        *(f"topic write {t}" for t in COLLECTOR_WRITE),
+    ]
+    # ... and the broker's health check, which logs in as vmi-cloud, subscribes to a topic
+    # it may read.
+    check = " ".join(all_services["mosquitto"]["healthcheck"]["test"])
+    (topic,) = re.findall(r" -t (\S+)", check)
+    assert topic in COLLECTOR_READ
 
     store = urlsplit(config.store.url)
     influx_env = all_services["influxdb"]["environment"]
@@ -349,14 +395,25 @@ def test_demo_writes_to_the_stack_influxdb(stack: dict[str, Any]) -> None:
     assert url.username == influx_env["INFLUXDB_ADMIN_USER"]
 
 
-def test_edge_example_speaks_to_the_stack_broker_as_its_site(stack: dict[str, Any]) -> None:
+def test_edge_example_speaks_to_the_stack_broker_as_its_catalog_device(
+    stack: dict[str, Any], init_output: Path
+) -> None:
     from edge_agent.config import load_edge_config
 
     config = load_edge_config(ROOT / "deploy" / "edge.toml")
     url = urlsplit(config.mqtt.url)
-    assert url.username == config.site, "the site's MQTT user is the site id (ACL %u)"
     ((host_side, _),) = published_ports(services(stack)["mosquitto"])
     assert url.port == int(host_side.rpartition(":")[2])
+    # The device's MQTT user is its catalog code, at the catalog's site.
+    assert url.username == config.device
+    (device,) = [d for d in read_catalog_file(CATALOG).devices if d.code == config.device]
+    assert device.site == config.site
+    kinds = services(stack)["config-init"]["environment"]["VMI_MQTT_DEVICE_KINDS"].split()
+    assert device.kind in {DeviceKind(k) for k in kinds}, "config-init gives it a user"
+    passwd = (init_output / "auth" / "passwd").read_text()
+    assert re.search(rf"^{re.escape(config.device)}:", passwd, re.MULTILINE)
+    bound = {(b.location, b.sku) for b in device.bindings}
+    assert {(scale.location, scale.sku) for scale in config.scales} <= bound
 
 
 # ---- the project's image ------------------------------------------------------------------
@@ -410,9 +467,11 @@ def test_dockerignore_keeps_secrets_and_caches_out() -> None:
 
 
 def project_commands(stack: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(service, `vmi` arguments) of the project image's services but config-init,
+    whose entry point is deploy/init-secrets.sh (its commands: `script_commands`)."""
     found = []
     for name, service in services(stack).items():
-        if uses_project_image(service):
+        if uses_project_image(service) and name != "config-init":
             assert "entrypoint" not in service, f"{name}: keep the image's entry point, vmi"
             found.append((name, [str(arg) for arg in service["command"]]))
     return found
@@ -430,14 +489,66 @@ def test_project_services_run_real_vmi_commands(stack: dict[str, Any]) -> None:
         assert callable(module.main), name
 
 
+def _subcommand_path(argv: list[str]) -> list[str]:
+    """Everything before the first option."""
+    return argv[: next(i for i, a in enumerate(argv) if a.startswith("-"))]
+
+
 @pytest.mark.parametrize("name", ["cloud", "demo"])
 def test_the_installed_vmi_accepts_each_command(stack: dict[str, Any], name: str) -> None:
     argv = dict(project_commands(stack))[name]
-    # The subcommand path (everything before the first option) with --help.
-    path = argv[: next(i for i, a in enumerate(argv) if a.startswith("-"))]
+    path = _subcommand_path(argv)
     done = subprocess.run(
         [str(VMI), *path, "--help"], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     for option in (arg for arg in argv if arg.startswith("--")):
         assert option in done.stdout, f"vmi {' '.join(path)} has no {option}"
+
+
+def script_commands() -> list[list[str]]:
+    """The words of each `vmi` and `python` command of deploy/init-secrets.sh
+    (continuation lines joined, variables as written)."""
+    text = INIT_SCRIPT.read_text().replace("\\\n", " ")
+    return [
+        shlex.split(line)
+        for line in text.splitlines()
+        if line.strip().startswith(("vmi ", "python "))
+    ]
+
+
+def test_config_init_runs_its_script_as_root_in_the_project_image(stack: dict[str, Any]) -> None:
+    init = services(stack)["config-init"]
+    assert uses_project_image(init), "it runs vmi and the project's python"
+    assert init["entrypoint"] == ["bash", "/deploy/init-secrets.sh"]
+    assert init["command"] == [], "no arguments but those of `docker compose run`"
+    assert str(init["user"]).partition(":")[0] in ("0", "root"), "it chowns the files"
+    assert init["restart"] == "no"
+    # The script reads exactly the VMI_* variables config-init is given.
+    code = "\n".join(
+        line for line in INIT_SCRIPT.read_text().splitlines() if not line.lstrip().startswith("#")
+    )
+    assigned = set(re.findall(r"^(\w+)=", code, re.MULTILINE))
+    read = set(re.findall(r"\bVMI_[A-Z0-9_]+\b", code)) - assigned
+    assert read == set(init["environment"])
+
+
+def test_the_init_script_runs_real_commands() -> None:
+    commands = script_commands()
+    assert [words[:3] for words in commands if words[0] == "vmi"] == [
+        ["vmi", "cloud", "mosquitto-config"]
+    ]
+    assert [words[:2] for words in commands if words[0] == "python"] == [
+        ["python", "$DEPLOY_DIR/load_catalog.py"]
+    ]
+    for words in commands:
+        if words[0] == "vmi":
+            program = [str(VMI), *_subcommand_path(words[1:])]
+        else:
+            program = [sys.executable, str(ROOT / "deploy" / "load_catalog.py")]
+        done = subprocess.run(
+            [*program, "--help"], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", " ".join(words)):
+            assert option in done.stdout, f"`{' '.join(words[:3])}` has no {option}"

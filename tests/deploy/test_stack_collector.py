@@ -1,12 +1,14 @@
 """The collector runs with the stack's own config, broker rules and users.
 
 deploy/cloud.toml is rendered by config-init and only its service addresses
-are moved to the local test servers (each must occur exactly once: the
-config names the stack's services and nothing else). The real `vmi cloud run`
-then connects to a Mosquitto started from deploy/mosquitto/mosquitto.conf as
-`vmi-cloud`, a site publishes a reading under its own MQTT user, and the
-level lands in InfluxDB; /health, which the container's health check asks,
-says ok.
+are moved to the local test servers (each must occur as often as expected:
+the config names the stack's services and nothing else). config-init also
+loads deploy/catalog.yaml into the catalog database and makes the broker's
+users from it. The real `vmi cloud run` then connects to a Mosquitto started
+from deploy/mosquitto/mosquitto.conf as `vmi-cloud`, a gateway of the catalog
+publishes a reading under its own MQTT user, the collector finds it in the
+catalog, and the level lands in InfluxDB; /health, which the container's
+health check asks, says ok.
 """
 
 from __future__ import annotations
@@ -22,25 +24,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.deploy.stack import SITE_PASSWORD, Client, StackBroker, run_init, site_line
+from cloud.catalog import read_catalog_file
+from tests.deploy.stack import CATALOG, Client, StackBroker, catalog_url, device_passwords, run_init
 from tests.servers import InfluxServer, free_port
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
 
 VMI = Path(sys.executable).with_name("vmi")
 DEADLINE_S = 30.0
+# deploy/edge.toml's gateway.
+(GATEWAY,) = [d for d in read_catalog_file(CATALOG).devices if d.code == "gw-acme-north-01"]
 
 
-def _replace_once(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} should occur once in the rendered cloud.toml"
+def _replace_once(text: str, old: str, new: str, count: int = 1) -> str:
+    assert text.count(old) == count, f"{old!r} should occur {count}x in the rendered cloud.toml"
     return text.replace(old, new)
 
 
 @pytest.fixture(scope="module")
 def collector(
     tmp_path_factory: pytest.TempPathFactory, influxdb: InfluxServer
-) -> Iterator[tuple[StackBroker, str, int]]:
+) -> Iterator[tuple[StackBroker, Path, str, int]]:
     tmp_path = tmp_path_factory.mktemp("stack-collector")
-    done = run_init(tmp_path, sites=site_line(tmp_path, "acme-north", SITE_PASSWORD))
+    done = run_init(tmp_path)
     assert done.returncode == 0, done.stderr
     database = "stack" + uuid.uuid4().hex[:10]
     metrics_port = free_port()
@@ -48,9 +53,8 @@ def collector(
     config = _replace_once(
         config, "@influxdb:8086/vmi", f"@127.0.0.1:{influxdb.http_port}/{database}"
     )
-    config = _replace_once(
-        config, "sqlite:////var/lib/vmi/orders.db", f"sqlite:///{tmp_path}/orders.db"
-    )
+    # The orders database is also the catalog's, which config-init loaded here.
+    config = _replace_once(config, "sqlite:////var/lib/vmi/orders.db", catalog_url(tmp_path), 2)
     config = _replace_once(config, '"0.0.0.0:9108"', f'"127.0.0.1:{metrics_port}"')
     with StackBroker(tmp_path / "mosquitto", tmp_path / "auth") as broker:
         config = _replace_once(config, "@mosquitto:1883", f"@127.0.0.1:{broker.port}")
@@ -63,7 +67,7 @@ def collector(
             stderr=subprocess.STDOUT,
         )
         try:
-            yield broker, database, metrics_port
+            yield broker, tmp_path, database, metrics_port
         finally:
             process.terminate()
             try:
@@ -87,35 +91,35 @@ def _wait_for(what: str, check: Callable[[], bool]) -> None:
 
 
 def test_collector_reports_healthy_once_connected_as_vmi_cloud(
-    collector: tuple[StackBroker, str, int],
+    collector: tuple[StackBroker, Path, str, int],
 ) -> None:
-    _, _, port = collector
+    _, _, _, port = collector
     url = f"http://127.0.0.1:{port}/health"
     _wait_for("/health answers 200", lambda: httpx.get(url, timeout=2).status_code == 200)
 
 
-def test_a_sites_reading_reaches_influxdb_through_the_stack(
-    collector: tuple[StackBroker, str, int], influxdb: InfluxServer
+def test_a_gateways_reading_reaches_influxdb_through_the_stack(
+    collector: tuple[StackBroker, Path, str, int], influxdb: InfluxServer
 ) -> None:
-    broker, database, port = collector
+    broker, tmp_path, database, port = collector
     _wait_for(
         "the collector connects",
         lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200,
     )
     now = datetime.now(UTC)
     batch = ReadingsBatch(
-        site="acme-north",
-        device="gw-01",
+        site=GATEWAY.site,
+        device=GATEWAY.code,
         seq=1,
         sent_at=now,
         readings=[Reading(time=now, location="A-01", sku="BOLT-M8", quantity=42.0, source="scale")],
     )
-    site = Client(broker, "acme-north", SITE_PASSWORD)
+    gateway = Client(broker, GATEWAY.code, device_passwords(tmp_path)[GATEWAY.code])
     try:
-        assert site.accepted()
-        site.publish(readings_topic("acme-north", "gw-01"), encode(batch))
+        assert gateway.accepted()
+        gateway.publish(readings_topic(GATEWAY.site, GATEWAY.code), encode(batch))
     finally:
-        site.close()
+        gateway.close()
 
     def stored() -> bool:
         answer = httpx.get(
