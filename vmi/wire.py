@@ -298,6 +298,8 @@ def _parse(payload: bytes) -> dict[str, Any]:
         raw: Any = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError("bad_json", f"payload is not JSON: {exc}") from exc
+    except RecursionError as exc:  # nested deeper than the parser goes: never valid here
+        raise WireError("bad_json", f"payload is nested too deeply: {exc}") from exc
     if not isinstance(raw, dict):
         raise WireError("schema", "payload is not a JSON object")
     if raw.get("v") != WIRE_VERSION:

@@ -126,7 +126,7 @@ class InfluxStore:
         for start in range(0, len(lines), self.batch_lines):
             body = "\n".join(lines[start : start + self.batch_lines]).encode()
             # zlib writes the gzip wrapper itself (wbits 31): one C call, no
-            # separate CRC pass. Level 1: line protocol still shrinks ~8x,
+            # separate CRC pass. Level 1: line protocol still shrinks ~11x (~15x at 5),
             # at a fraction of the CPU of higher levels.
             self._write_body(zlib.compress(body, _GZIP_LEVEL, wbits=31))
 

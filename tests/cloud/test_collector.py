@@ -194,3 +194,16 @@ def test_metrics_and_health_endpoints(
         assert httpx.get(f"{base}/nope", timeout=5).status_code == 404
     finally:
         svc.stop()
+
+
+def test_json_nested_too_deeply_is_dead_lettered_and_ingest_goes_on(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    topic = readings_topic(site, "d1")
+    broker.publish(topic, b"[" * 100_000 + b"]" * 100_000)
+    broker.publish(topic, json.dumps(batch(site, 1, 10)).encode())
+    wait_for(lambda: service.collector.stats.readings_written == 1, 15, "the good message")
+    wait_for(lambda: len(broker.dead) == 1, 15, "a dead letter")
+    assert broker.dead[0][0].endswith("/bad_json")
+    wait_for(lambda: service.collector.in_flight == 0, 15, "both acknowledged")

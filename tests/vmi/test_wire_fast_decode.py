@@ -241,6 +241,8 @@ def replaced(old: str, new: str) -> bytes:
     [
         b"{not json",
         b"\xff\xfe\x00",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"v": 1, "site": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
         b"",
         b"null",
         b"[1, 2]",
@@ -331,3 +333,12 @@ def test_level_lines_refuse_what_level_line_refuses() -> None:
     with pytest.raises(ValueError, match="outside") as slow:
         level_line(levels_of(batch)[0])
     assert str(fast.value) == str(slow.value)
+
+
+def test_json_nested_too_deeply_is_bad_json_not_a_crash() -> None:
+    """A RecursionError would escape the collector's decode and leave the
+    batch unacknowledged, to come back forever."""
+    for payload in (b"[" * 100_000 + b"]" * 100_000, b'{"v": 1, "x": ' + b"[{" * 50_000):
+        with pytest.raises(WireError) as err:
+            decode_readings(TOPIC, payload)
+        assert err.value.reason == "bad_json"
