@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +43,11 @@ from vmi.wire import Reading, ReadingsBatch, encode, readings_topic  # noqa: E40
 RATE_PER_DAY = 24.0
 START_UNITS = 100.0  # after two days at 24 a day: 52 left, above the reorder point
 CROSSING_UNITS = 30.0  # below any reorder point of a 2-day lead time at 24 a day
+
+
+def no_delay(_client: object, _userdata: object, sock: socket.socket) -> None:
+    """TCP_NODELAY, as `vmi.mqtt_connection` sets it on the edge's and cloud's clients."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def seed_history(store: InfluxStore, sites: list[str], now: datetime) -> None:
@@ -81,6 +87,7 @@ class AlertClock:
         self.arrived: dict[str, float] = {}
         self._cond = threading.Condition()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-alerts")
+        self.client.on_socket_open = no_delay
         self.client.on_connect = lambda c, *_: c.subscribe("vmi/v1/+/alerts", 1)
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
@@ -137,7 +144,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        tuning = "max_queued_messages 0\nmax_inflight_messages 1000\n"
+        tuning = "max_queued_messages 0\nmax_inflight_messages 1000\nset_tcp_nodelay true\n"
         with (
             MosquittoServer(tmp / "mosquitto", extra_config=tuning) as broker,
             InfluxServer(tmp / "influx") as influx,
@@ -167,6 +174,7 @@ def main() -> None:
                 target=background, args=(broker.port, args.background, stop, sent)
             )
             publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-trials")
+            publisher.on_socket_open = no_delay  # as the edge agent's connection does
             publisher.connect("127.0.0.1", broker.port)
             publisher.loop_start()
             latencies: list[float] = []

@@ -39,11 +39,10 @@ from cloud.alert_state import AlertState
 from cloud.catalog import Catalog
 from cloud.config import CloudConfig
 from cloud.device_registry import DeviceRegistry
-from cloud.errors import StoreError, StoreRejected, StoreUnavailable
+from cloud.errors import StoreRejected, StoreUnavailable
 from cloud.inbound import Inbound, decode_message
 from cloud.mqtt_ingest import IngestClient, Received
 from cloud.orders import OrderBook
-from cloud.points import alert_point
 from cloud.replenisher import Replenisher
 from cloud.sequence import SequenceTracker
 from cloud.timeseries.base import TimeSeriesStore
@@ -451,9 +450,4 @@ class Collector:
     def _publish_alert(self, alert: Alert) -> None:
         self._client.publish(alerts_topic(alert.site), encode(alert), qos=1)
         for listener in self.alert_listeners:
-            listener(alert)  # e.g. the webhook notifier, which never blocks
-        try:
-            self.store.write_points([alert_point(alert)])
-        except StoreError as exc:
-            # The alert went out and its order is in SQL; only the chart misses it.
-            log.warning("alert published but not stored (%s)", exc)
+            listener(alert)  # the webhook notifier and the charts; neither blocks

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 # this share of its quantity (deliveries are often short or split).
 RECEIVE_SHARE = 0.5
 UNASSIGNED = "unassigned"
-_CHUNK = 32  # keys per evaluation round
+_CHUNK = 16  # keys per evaluation round
 _NEAR = 1.5  # a position within 1.5 x the reorder point is evaluated on every reading
 ANOMALY_KINDS = frozenset(
     {EventKind.DRIFT, EventKind.MISMATCH, EventKind.COUNT_UNCERTAIN, EventKind.FAULT}
@@ -350,10 +350,7 @@ class Replenisher:
             seconds=self._config.sensor_interval_s * self._config.silent_after_intervals
         )
         forget = now - timedelta(days=self._config.window_days)
-        newest: dict[tuple[str, str], datetime] = {}
-        for level in self._store.latest_levels():
-            key = (level.site, level.device)
-            newest[key] = max(newest.get(key, level.time), level.time)
+        newest = self._store.last_seen(forget)
         active = self._alerts.active_among({site for site, _ in newest})
         for (site, device), last in sorted(newest.items()):
             silent = forget < last < now - limit

@@ -7,14 +7,14 @@ import threading
 
 from cloud.alert_state import AlertState
 from cloud.catalog import Catalog
+from cloud.chart_writer import ChartWriter
 from cloud.collector import Collector
 from cloud.config import CloudConfig
-from cloud.errors import StoreError
 from cloud.health import HealthReporter
 from cloud.metrics import MetricsServer
 from cloud.notify import CatalogTenants, WebhookNotifier
 from cloud.orders import Order, OrderBook
-from cloud.points import order_point
+from cloud.points import alert_point, order_point
 from cloud.timeseries import open_store
 from vmi.clock import Clock, SystemClock
 
@@ -27,6 +27,7 @@ class CloudService:
     def __init__(self, config: CloudConfig, *, clock: Clock | None = None) -> None:
         self.config = config
         self.store = open_store(config.store.url)
+        self.charts = ChartWriter(self.store)  # order and alert points, off the decision path
         self.orders = OrderBook(config.orders.url, on_change=self._order_changed)
         self.alert_state = AlertState(config.orders.url)
         self.catalog = Catalog(config.catalog.url) if config.catalog.url else None
@@ -44,7 +45,10 @@ class CloudService:
             config.orders.url,
             tenants_of=CatalogTenants(self.catalog) if self.catalog else None,
         )
-        self.collector.alert_listeners.append(self.notifier.notify)
+        self.collector.alert_listeners += [
+            self.notifier.notify,
+            lambda alert: self.charts.put([alert_point(alert)]),
+        ]
         listen = config.metrics.host_port
         self.metrics = MetricsServer(self.collector, *listen) if listen else None
         self.health = HealthReporter(
@@ -62,12 +66,10 @@ class CloudService:
 
     def _order_changed(self, order: Order) -> None:
         # Charts only: the order itself is in SQL, so a store outage loses no order.
-        try:
-            self.store.write_points([order_point(order)])
-        except StoreError as exc:
-            log.warning("order %d changed but its chart point was not stored (%s)", order.id, exc)
+        self.charts.put([order_point(order)])
 
     def start(self) -> None:
+        self.charts.start()
         self.notifier.start()
         self.collector.start()
         if self.metrics is not None:
@@ -84,6 +86,7 @@ class CloudService:
             self._health_thread.join(timeout=10)
             self.health.report()  # the final figures
         self.notifier.stop(timeout_s=15)
+        self.charts.stop()
         self.orders.close()
         self.alert_state.close()
         if self.catalog is not None:

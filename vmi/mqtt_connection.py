@@ -14,9 +14,12 @@ broker together does not come back in lockstep and knock it over again.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
 import ssl
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
 
@@ -70,6 +73,8 @@ class MqttClientLike(Protocol):
     def tls_set_context(self, context: ssl.SSLContext | None = None) -> None: ...
 
     def reconnect_delay_set(self, min_delay: int = 1, max_delay: int = 120) -> None: ...
+
+    on_socket_open: Callable[[Any, Any, Any], None] | None
 
 
 class MqttConnection(_Strict):
@@ -130,6 +135,18 @@ class MqttConnection(_Strict):
             client.username_pw_set(username, password)
         if self.address.tls:
             client.tls_set_context(self.tls.context() if self.tls else ssl.create_default_context())
+        client.on_socket_open = _no_delay
         first, cap = self.reconnect_delays(rng)
         # paho's signature says int; it does float arithmetic on both.
         client.reconnect_delay_set(min_delay=first, max_delay=cap)  # type: ignore[arg-type]
+
+
+def _no_delay(_client: Any, _userdata: Any, sock: Any) -> None:
+    """Turn Nagle's algorithm off: MQTT packets are small and each one matters now.
+
+    paho leaves it on, so a PUBLISH written right after a PUBACK waits for
+    the broker's delayed TCP ACK (40 ms on Linux): every alert would arrive
+    40 ms late.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # not TCP (e.g. a test double)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -88,6 +88,10 @@ class TimeSeriesStore(Protocol):
         """
         ...
 
+    def last_seen(self, since: datetime) -> dict[tuple[str, str], datetime]:
+        """When each (site, device) last reported a level, of those seen since `since`."""
+        ...
+
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every (site, device, location, sku, source).
 

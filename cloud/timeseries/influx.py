@@ -181,6 +181,22 @@ class InfluxStore:
             points.sort(key=lambda p: (p.time, p.location, p.device, p.source))
         return found
 
+    def last_seen(self, since: datetime) -> dict[tuple[str, str], datetime]:
+        """One row per (site, device): `last()` grouped by those two tags only."""
+        text = (
+            f"SELECT last({quote_ident('quantity')}) FROM {quote_ident(LEVEL_MEASUREMENT)} "  # noqa: S608
+            f"WHERE time >= {_clamp(bound_epoch_ms(since))}ms "
+            f"GROUP BY {quote_ident('site')}, {quote_ident('device')}"
+        )
+        seen: dict[tuple[str, str], datetime] = {}
+        for result in self._query(text):
+            for series in result.get("series", ()):
+                tags = series.get("tags") or {}
+                for row in series.get("values") or ():
+                    key = (tags.get("site", ""), tags.get("device", ""))
+                    seen[key] = from_epoch_ms(int(row[0]))
+        return seen
+
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every series, optionally of one site."""
         where = None if site is None else f"{quote_ident('site')} = {quote_string(site)}"

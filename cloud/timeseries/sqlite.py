@@ -105,6 +105,10 @@ WHERE newest = 1
 ORDER BY site, sku, location, device, source
 """
 
+_LAST_SEEN = """
+SELECT site, device, MAX(time_ms) FROM stock_level WHERE time_ms >= :since GROUP BY site, device
+"""
+
 Row = tuple[str, str, str, str, str, int, float, float | None, int, int | None]
 
 
@@ -162,6 +166,15 @@ class SqliteStore:
     ) -> dict[tuple[str, str], list[LevelPoint]]:
         """Many (site, SKU)s' series, one indexed query each (SQLite has no round trip)."""
         return {key: self.level_series(key[0], key[1], since) for key in keys}
+
+    def last_seen(self, since: datetime) -> dict[tuple[str, str], datetime]:
+        """When each (site, device) last reported a level, of those seen since `since`."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(_LAST_SEEN, {"since": bound_epoch_ms(since)}).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite read failed: {exc}") from exc
+        return {(site, device): from_epoch_ms(ms) for site, device, ms in rows}
 
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every series, optionally of one site."""

@@ -99,3 +99,20 @@ def test_declared_types_are_enforced_when_building() -> None:
     p = STOCK_EVENT.point(tags={}, fields={"quantity": 3}, time=datetime(2024, 1, 1, tzinfo=UTC))
     assert p.field("quantity") == 3.0
     assert isinstance(p.field("quantity"), float)
+
+
+def test_last_seen_is_the_newest_level_per_site_and_device(store: TimeSeriesStore) -> None:
+    from cloud.timeseries import LevelPoint
+
+    def lv(minutes: int, site: str, device: str, sku: str = "X") -> LevelPoint:
+        return LevelPoint(site, device, "A", sku, T0 + timedelta(minutes=minutes), 1.0)
+
+    store.write_levels(
+        [lv(0, "s1", "gw"), lv(5, "s1", "gw", "Y"), lv(3, "s1", "gw2"), lv(9, "s2", "gw")]
+    )
+    assert store.last_seen(T0) == {
+        ("s1", "gw"): T0 + timedelta(minutes=5),
+        ("s1", "gw2"): T0 + timedelta(minutes=3),
+        ("s2", "gw"): T0 + timedelta(minutes=9),
+    }
+    assert set(store.last_seen(T0 + timedelta(minutes=4))) == {("s1", "gw"), ("s2", "gw")}
