@@ -163,3 +163,13 @@ def test_collector_writes_its_own_health(
     assert "ingest_rate" not in dict(health[0].fields)  # no interval yet
     rejects = svc.store.points("collector_rejects", SINCE, tags=me)
     assert {(p.tag("reason"), p.field("count")) for p in rejects} == {("bad_json", 1)}
+
+
+def test_collector_socket_sends_small_packets_at_once(service: CloudService) -> None:
+    # Regression: with Nagle's algorithm on, a QoS 1 alert published right
+    # after a PUBACK waited ~40 ms for the broker's delayed TCP ACK.
+    import socket
+
+    sock = service.collector._client.socket()
+    assert sock is not None
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

@@ -149,3 +149,28 @@ def test_client_without_certificate_is_refused(
         assert not service.collector.wait_connected(3)
     finally:
         service.stop()
+
+
+def test_edge_socket_sends_small_packets_at_once(
+    mosquitto: MosquittoServer, unique_id: str
+) -> None:
+    import socket
+
+    publisher = MqttPublisher(
+        connection=MqttConnection(url=mosquitto.url),
+        client_id=f"e-{unique_id}",
+        site=unique_id,
+        device="gw",
+        clock=SystemClock(),
+        outbox=MemoryOutbox(),
+        agent_version="test",
+        drivers={},
+    )
+    publisher.start()
+    try:
+        assert publisher.wait_connected(15)
+        sock = publisher._client.socket()
+        assert sock is not None
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        publisher.close()
