@@ -48,6 +48,11 @@ class Inbound:
     events_batch: EventsBatch | None = None  # for the replenisher's anomaly alerts
 
 
+# The largest message the contract allows (5000 readings) is well under 2 MB;
+# anything bigger is refused before it is parsed.
+MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
+
+
 def decode_message(
     topic: str,
     payload: bytes,
@@ -63,6 +68,10 @@ def decode_message(
     are checked (see `DeviceRegistry.sites_of`). `sequences` sees the
     sequence number of every readings message that passes the checks.
     """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise WireError(
+            "too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES} bytes"
+        )
     kind = topic.rsplit("/", 1)[-1]
     if kind == "readings":
         batch = decode_readings(topic, payload)

@@ -173,3 +173,18 @@ def test_collector_socket_sends_small_packets_at_once(service: CloudService) -> 
     sock = service.collector._client.socket()
     assert sock is not None
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_an_oversized_payload_is_dead_lettered_unparsed(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    from cloud.inbound import MAX_PAYLOAD_BYTES
+
+    site = f"{unique_id}-s"
+    huge = b'{"v": 1, "pad": "' + b"x" * MAX_PAYLOAD_BYTES + b'"}'
+    broker.publish(events_topic(site, "gw"), huge)
+    wait_for(lambda: len(broker.dead) == 1, 15, "the dead letter")
+    topic, letter = broker.dead[0]
+    assert topic.endswith("/too_large")
+    assert len(str(letter["payload"])) <= 4096  # the letter carries only the start
+    assert service.collector.stats.rejected["too_large"] == 1
