@@ -11,13 +11,13 @@ anomalies) use a cooldown instead of a clear: at most one alert per cooldown.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, String, delete, select
+from sqlalchemy import String, delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from cloud.db import Base, create_schema, make_engine
+from cloud.db import Base, UtcDateTime, create_schema, make_engine
 from cloud.errors import StoreUnavailable
 
 
@@ -29,7 +29,7 @@ class ActiveAlert(Base):
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
     subject: Mapped[str] = mapped_column(String(200), primary_key=True)  # SKU or device[/loc]
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
-    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AlertState:
@@ -109,11 +109,7 @@ class AlertState:
         if site is not None:
             stmt = stmt.where(ActiveAlert.site == site)
         with self._sessions() as s:
-            rows = list(s.scalars(stmt))
-        for row in rows:
-            if row.since.tzinfo is None:  # SQLite hands back naive UTC
-                row.since = row.since.replace(tzinfo=UTC)
-        return rows
+            return list(s.scalars(stmt))
 
     def close(self) -> None:
         self._engine.dispose()

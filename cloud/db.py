@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names: migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -36,6 +38,30 @@ class Base(DeclarativeBase):
     """The declarative base of every cloud table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back timezone-aware, in UTC.
+
+    SQLite keeps no offset (it hands values back naive) and PostgreSQL answers
+    in the session's time zone; with this one column type every reader gets
+    aware UTC datetimes, and an aware value in another zone is converted to
+    UTC before it is stored, not kept as wall time. Naive values are taken as
+    UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+
+def _as_utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def normalise_url(url: str) -> str:

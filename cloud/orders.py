@@ -25,7 +25,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CheckConstraint,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -38,7 +37,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from cloud.db import Base, create_schema, make_engine
+from cloud.db import Base, UtcDateTime, create_schema, make_engine
 from cloud.errors import CloudError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -113,14 +112,14 @@ class Order(Base):
     reason: Mapped[str] = mapped_column(String(_TEXT_LIMIT))
     on_hand_at_trigger: Mapped[float] = mapped_column(Float)
     rate_per_day: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    expected_arrival: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    expected_arrival: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     received_quantity: Mapped[float | None] = mapped_column(Float, default=None)
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     cancel_reason: Mapped[str | None] = mapped_column(String(_TEXT_LIMIT), default=None)
 
     __table_args__ = (

@@ -6,7 +6,7 @@ Pure: wire messages in, points of the declared measurements
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cloud.orders import Order
 from cloud.timeseries.base import LevelPoint, Point
@@ -98,7 +98,6 @@ def alert_point(alert: Alert) -> Point:
 
 def order_point(order: Order) -> Point:
     """The `order_event` point of an order's latest change."""
-    at = order.updated_at if order.updated_at.tzinfo else order.updated_at.replace(tzinfo=UTC)
     return ORDER_EVENT.point(
         tags={"site": order.site, "sku": order.sku, "status": order.status},
         fields={
@@ -106,5 +105,5 @@ def order_point(order: Order) -> Point:
             "quantity": float(order.quantity),
             "text": f"order #{order.id} {order.status}: {order.quantity} x {order.sku}",
         },
-        time=at,
+        time=order.updated_at,
     )

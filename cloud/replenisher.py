@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cloud.alert_state import AlertState
 from cloud.catalog import Catalog, SkuSpec
@@ -259,7 +259,7 @@ class Replenisher:
         """The order, or None once refills since it was placed received it."""
         if order is None:
             return None
-        if _refilled_since(points, _utc(order.created_at)) < RECEIVE_SHARE * order.quantity:
+        if _refilled_since(points, order.created_at) < RECEIVE_SHARE * order.quantity:
             return order
         # A refill is the goods on the shelf, whether or not the supplier
         # marked the order shipped: receive it from any open status.
@@ -322,7 +322,7 @@ class Replenisher:
         )
         horizon = rule.lead_time_days
         if open_order is not None and open_order.expected_arrival is not None:
-            horizon = (_utc(open_order.expected_arrival) - p.at).total_seconds() / 86_400
+            horizon = (open_order.expected_arrival - p.at).total_seconds() / 86_400
         early = p.stockout_days_p10
         imminent = decided and not empty and early is not None and early < horizon
         self._condition(
@@ -476,8 +476,3 @@ def _refilled_since(points: Sequence[LevelPoint], since: datetime) -> float:
             total += pt.quantity - prev
         last[pt.location] = pt.quantity
     return total
-
-
-def _utc(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return t if t.tzinfo else t.replace(tzinfo=UTC)

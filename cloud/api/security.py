@@ -28,16 +28,16 @@ import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, select
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from cloud.catalog.models import Customer, Supplier
-from cloud.db import Base
+from cloud.db import Base, UtcDateTime
 from cloud.errors import CloudError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -80,9 +80,9 @@ class ApiKey(Base):
     # a key of a deleted tenant simply sees nothing.
     tenant: Mapped[str | None] = mapped_column(String(64), default=None)
     read_only: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'supplier', 'customer')", name="role"),
@@ -133,16 +133,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _utc(at: datetime | None) -> datetime | None:
-    # SQLite gives naive datetimes back; they were stored as UTC.
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def _record(row: ApiKey) -> KeyRecord:
-    created = _utc(row.created_at)
-    assert created is not None
     return KeyRecord(
         id=row.id,
         prefix=row.prefix,
@@ -150,9 +141,9 @@ def _record(row: ApiKey) -> KeyRecord:
         role=Role(row.role),
         tenant=row.tenant,
         read_only=row.read_only,
-        created_at=created,
-        expires_at=_utc(row.expires_at),
-        revoked_at=_utc(row.revoked_at),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -224,7 +215,7 @@ class ApiKeys:
             row = s.scalars(select(ApiKey).where(ApiKey.prefix == token[:PREFIX_LENGTH])).first()
         if row is None or not hmac.compare_digest(row.digest, token_digest(token)):
             return None
-        expires = _utc(row.expires_at)
+        expires = row.expires_at
         if row.revoked_at is not None or (expires is not None and expires <= at):
             return None
         return Principal(
@@ -237,8 +228,7 @@ class ApiKeys:
             row = s.get(ApiKey, principal.key_id)
         if row is None or row.revoked_at is not None:
             return False
-        expires = _utc(row.expires_at)
-        return expires is None or expires > at
+        return row.expires_at is None or row.expires_at > at
 
     def entries(self) -> list[KeyRecord]:
         """Every key, oldest first."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import sessionmaker
@@ -25,14 +25,9 @@ from cloud.notify.models import (
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
-    as_utc,
     utcnow,
 )
 from cloud.notify.sender import Answer, Outgoing
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value)
 
 
 class DeliveryInfo(BaseModel):
@@ -56,11 +51,6 @@ class DeliveryInfo(BaseModel):
     delivered_at: datetime | None
     finished_at: datetime | None
 
-    @field_validator("next_attempt_at", "created_at", "delivered_at", "finished_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _utc_or_none(value)
-
 
 class AttemptInfo(BaseModel):
     """One HTTP attempt of a delivery."""
@@ -74,11 +64,6 @@ class AttemptInfo(BaseModel):
     error: str | None
     outcome: AttemptOutcome
     next_attempt_at: datetime | None
-
-    @field_validator("started_at", "next_attempt_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _utc_or_none(value)
 
 
 @dataclass(frozen=True)
@@ -146,7 +131,7 @@ class DeliveryLedger:
         )
         with self._sessions() as s:
             first: datetime | None = s.scalar(stmt)
-        return _utc_or_none(first)
+        return first
 
     def claim(self, delivery_id: int, claim: int, lease_s: float) -> Claimed | None:
         """Reserve a due delivery for one attempt, for `lease_s` seconds (after which it is

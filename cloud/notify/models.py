@@ -23,7 +23,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -36,7 +35,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.db import Base, create_schema, make_engine
+from cloud.db import Base, UtcDateTime, create_schema, make_engine
 from cloud.errors import StoreUnavailable
 
 URL_LIMIT = 2048
@@ -72,8 +71,8 @@ class WebhookSubscription(Base):
     sites: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     kinds: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class WebhookDelivery(Base):
@@ -92,16 +91,16 @@ class WebhookDelivery(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Bumped by each claim: a notifier sends only what it claimed, so several
     # notifier processes on one database never send the same attempt twice.
     claim: Mapped[int] = mapped_column(Integer, default=0)
     last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(String(ERROR_LIMIT), default=None)
     duration_ms: Mapped[float | None] = mapped_column(Float, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     __table_args__ = (
         UniqueConstraint("event_id", "subscription_id", name="uq_webhook_delivery_event_sub"),
@@ -124,12 +123,12 @@ class WebhookAttempt(Base):
         ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True
     )
     attempt: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     duration_ms: Mapped[float] = mapped_column(Float)
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(String(ERROR_LIMIT), default=None)
     outcome: Mapped[str] = mapped_column(String(16))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     __table_args__ = (
         UniqueConstraint("delivery_id", "attempt", name="uq_webhook_attempt_delivery_attempt"),
@@ -140,11 +139,6 @@ class WebhookAttempt(Base):
 def utcnow() -> datetime:
     """Now, in UTC (webhook timing runs on wall time, whatever clock stamps the alerts)."""
     return datetime.now(UTC)
-
-
-def as_utc(at: datetime) -> datetime:
-    """`at` as an aware UTC datetime (SQLite hands back naive ones, stored as UTC)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def open_engine(url: str | Engine) -> Engine:

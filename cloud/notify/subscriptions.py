@@ -42,7 +42,6 @@ from cloud.notify.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookSubscription,
-    as_utc,
     open_engine,
     utcnow,
 )
@@ -132,8 +131,8 @@ def _public(row: WebhookSubscription) -> WebhookSubscriptionPublic:
         sites=tuple(row.sites or ()),
         kinds=tuple(AlertKind(k) for k in row.kinds or ()),
         active=row.active,
-        created_at=as_utc(row.created_at),
-        revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
     )
 
 

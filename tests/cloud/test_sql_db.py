@@ -55,3 +55,22 @@ def test_sqlite_connections_enforce_foreign_keys_in_wal_mode(sqlite_url: str) ->
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
     engine.dispose()
+
+
+def test_times_come_back_aware_in_utc_whatever_zone_they_were_given_in(sql_url: str) -> None:
+    # SQLite kept an offset-less wall time (a +02:00 time came back two hours
+    # off, and naive); PostgreSQL answers in its session zone. UtcDateTime
+    # stores UTC and hands back aware UTC on both.
+    from datetime import UTC, datetime, timedelta, timezone
+
+    book = OrderBook(sql_url)
+    at = datetime(2026, 11, 1, 14, 30, tzinfo=timezone(timedelta(hours=2)))
+    order = book.create(
+        site="s", sku="X", quantity=5, reason="r", on_hand=1.0, rate_per_day=1.0, at=at
+    )
+    assert order is not None
+    stored = book.get(order.id)
+    book.close()
+    assert stored.created_at == at
+    assert stored.created_at.tzinfo is UTC
+    assert stored.created_at.hour == 12

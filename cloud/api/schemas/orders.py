@@ -10,13 +10,6 @@ from cloud.api.schemas.common import CleanText
 from cloud.orders import Order, OrderStatus
 
 
-def _utc(at: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; they were stored as UTC.
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
-
-
 class OrderPublic(BaseModel):
     """An order and where it is in its lifecycle:
     proposed -> confirmed -> shipped -> received, or cancelled while open."""
@@ -75,14 +68,14 @@ class OrderPublic(BaseModel):
             reason=order.reason,
             on_hand_at_trigger=order.on_hand_at_trigger,
             rate_per_day=order.rate_per_day,
-            created_at=_utc(order.created_at),
-            updated_at=_utc(order.updated_at),
-            confirmed_at=_utc(order.confirmed_at),
-            shipped_at=_utc(order.shipped_at),
-            expected_arrival=_utc(order.expected_arrival),
-            received_at=_utc(order.received_at),
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            confirmed_at=order.confirmed_at,
+            shipped_at=order.shipped_at,
+            expected_arrival=order.expected_arrival,
+            received_at=order.received_at,
             received_quantity=order.received_quantity,
-            cancelled_at=_utc(order.cancelled_at),
+            cancelled_at=order.cancelled_at,
             cancel_reason=order.cancel_reason,
         )
 
