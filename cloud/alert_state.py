@@ -16,9 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
-from cloud.db import Base, UtcDateTime, create_schema, make_engine
+from cloud.db import Base, UtcDateTime, create_schema, make_engine, store_errors
 from cloud.errors import StoreUnavailable
+
+_DATABASE = "alert state"  # named in StoreUnavailable messages
 
 
 class ActiveAlert(Base):
@@ -30,6 +33,11 @@ class ActiveAlert(Base):
     subject: Mapped[str] = mapped_column(String(200), primary_key=True)  # SKU or device[/loc]
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     since: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def _key(site: str, subject: str, kind: str) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE clause of one alert's row."""
+    return (ActiveAlert.site == site, ActiveAlert.subject == subject, ActiveAlert.kind == kind)
 
 
 class AlertState:
@@ -56,37 +64,24 @@ class AlertState:
 
         With `cooldown`, an alert older than the cooldown is raised again.
         """
-        try:
-            with self._sessions.begin() as s:
-                if cooldown is not None:
-                    s.execute(
-                        delete(ActiveAlert).where(
-                            ActiveAlert.site == site,
-                            ActiveAlert.subject == subject,
-                            ActiveAlert.kind == kind,
-                            ActiveAlert.since <= at - cooldown,
+        with store_errors(_DATABASE):
+            try:
+                with self._sessions.begin() as s:
+                    if cooldown is not None:
+                        s.execute(
+                            delete(ActiveAlert).where(
+                                *_key(site, subject, kind), ActiveAlert.since <= at - cooldown
+                            )
                         )
-                    )
-                s.add(ActiveAlert(site=site, subject=subject, kind=kind, since=at))
-        except IntegrityError:
-            return False  # active already: someone raised it first
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"alert state: {exc}") from exc
+                    s.add(ActiveAlert(site=site, subject=subject, kind=kind, since=at))
+            except IntegrityError:
+                return False  # active already: someone raised it first
         return True
 
     def clear(self, site: str, subject: str, kind: str) -> bool:
         """End the condition; True if it was active."""
-        try:
-            with self._sessions.begin() as s:
-                result = s.execute(
-                    delete(ActiveAlert).where(
-                        ActiveAlert.site == site,
-                        ActiveAlert.subject == subject,
-                        ActiveAlert.kind == kind,
-                    )
-                )
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"alert state: {exc}") from exc
+        with store_errors(_DATABASE), self._sessions.begin() as s:
+            result = s.execute(delete(ActiveAlert).where(*_key(site, subject, kind)))
         return bool(getattr(result, "rowcount", 0))
 
     def active_among(self, sites: Iterable[str]) -> set[tuple[str, str, str]]:
@@ -97,11 +92,8 @@ class AlertState:
         stmt = select(ActiveAlert.site, ActiveAlert.subject, ActiveAlert.kind).where(
             ActiveAlert.site.in_(wanted)
         )
-        try:
-            with self._sessions() as s:
-                return {(row[0], row[1], row[2]) for row in s.execute(stmt)}
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"alert state: {exc}") from exc
+        with store_errors(_DATABASE), self._sessions() as s:
+            return {(row[0], row[1], row[2]) for row in s.execute(stmt)}
 
     def active(self, site: str | None = None) -> list[ActiveAlert]:
         """Active alerts, optionally of one site."""

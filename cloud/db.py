@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from cloud.errors import StoreUnavailable
 
 # Stable constraint names: migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -62,6 +66,15 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def _as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+@contextmanager
+def store_errors(what: str) -> Iterator[None]:
+    """Database errors as `StoreUnavailable` naming `what` (e.g. "order database")."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"{what}: {exc}") from exc
 
 
 def normalise_url(url: str) -> str:

@@ -17,8 +17,7 @@ succeed: the loser gets an `OrderTransitionError` naming the status it found.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -37,10 +36,12 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from cloud.db import Base, UtcDateTime, create_schema, make_engine
+from cloud.db import Base, UtcDateTime, create_schema, make_engine, store_errors
 from cloud.errors import CloudError, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+_DATABASE = "order database"  # named in StoreUnavailable messages
 
 
 class OrderStatus(StrEnum):
@@ -164,7 +165,7 @@ class OrderBook:
 
     def open_order(self, site: str, sku: str) -> Order | None:
         """The open (proposed, confirmed or shipped) order of (site, SKU), if any."""
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             return s.scalars(
                 select(Order).where(
                     Order.site == site, Order.sku == sku, Order.status.in_(OPEN_STATUSES)
@@ -177,7 +178,7 @@ class OrderBook:
         if not wanted:
             return {}
         sites = sorted({site for site, _ in wanted})
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             rows = s.scalars(
                 select(Order).where(Order.site.in_(sites), Order.status.in_(OPEN_STATUSES))
             )
@@ -185,7 +186,7 @@ class OrderBook:
 
     def get(self, order_id: int) -> Order:
         """The order with this id; `UnknownOrder` if there is none."""
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             order = s.get(Order, order_id)
         if order is None:
             raise UnknownOrder(order_id)
@@ -196,7 +197,7 @@ class OrderBook:
         stmt = select(Order).order_by(Order.id)
         if site is not None:
             stmt = stmt.where(Order.site == site)
-        with self._store_errors(), Session(self._engine) as s:
+        with store_errors(_DATABASE), Session(self._engine) as s:
             return list(s.scalars(stmt))
 
     # -- changing -------------------------------------------------------------
@@ -269,7 +270,7 @@ class OrderBook:
         Raises `UnknownOrder` (a `KeyError`) if there is no such order.
         Prefer `confirm`, `ship`, `receive` and `cancel`.
         """
-        with self._store_errors(), self._sessions.begin() as s:
+        with store_errors(_DATABASE), self._sessions.begin() as s:
             order = s.get(Order, order_id)
             if order is None:
                 raise UnknownOrder(order_id)
@@ -287,7 +288,7 @@ class OrderBook:
 
     def _move(self, order_id: int, to: OrderStatus, at: datetime, **values: Any) -> Order:
         sources = [src.value for src, targets in TRANSITIONS.items() if to in targets]
-        with self._store_errors(), self._sessions.begin() as s:
+        with store_errors(_DATABASE), self._sessions.begin() as s:
             # Update first, read after: the conditional UPDATE is the check,
             # and on SQLite a write lock taken before any read cannot fail
             # on a snapshot another writer made stale.
@@ -315,10 +316,3 @@ class OrderBook:
             self._on_change(order)
         except Exception:
             log.exception("order listener failed on order %s (%s)", order.id, order.status)
-
-    @contextmanager
-    def _store_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"order database: {exc}") from exc

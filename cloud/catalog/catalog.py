@@ -44,8 +44,10 @@ from cloud.catalog.schema import (
     SupplierSpec,
     validation_problems,
 )
-from cloud.db import create_schema, make_engine
+from cloud.db import create_schema, make_engine, store_errors
 from cloud.errors import StoreUnavailable
+
+_DATABASE = "catalog database"  # named in StoreUnavailable messages
 
 S = TypeVar("S", bound=CatalogEntry)
 
@@ -90,7 +92,7 @@ class Catalog:
     def site_of_device(self, device: str) -> str | None:
         """The code of the site `device` is registered at; None if it is not registered."""
         stmt = select(Site.code).join(Device, Device.site_id == Site.id)
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             return s.scalars(stmt.where(Device.code == device)).first()
 
     def bindings_of(self, device: str) -> tuple[BindingSpec, ...]:
@@ -103,7 +105,7 @@ class Catalog:
     def find(self, entry_type: type[S], key: Key) -> S | None:
         """The entry of this kind with this natural key, or None."""
         k = kind_of(entry_type)
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             row = k.find(s, key)
             return None if row is None else k.to_spec(row)
 
@@ -117,7 +119,7 @@ class Catalog:
     def entries(self, entry_type: type[S], *, site: str | None = None) -> list[S]:
         """Every entry of this kind in key order; with `site`, those of (or used at) it."""
         k = kind_of(entry_type)
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             return [k.to_spec(row) for row in s.scalars(k.select_all(site)).unique()]
 
     def create(self, entry: S) -> S:
@@ -190,12 +192,5 @@ class Catalog:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self._store_errors(), self._sessions.begin() as s:
+        with store_errors(_DATABASE), self._sessions.begin() as s:
             yield s
-
-    @contextmanager
-    def _store_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"catalog database: {exc}") from exc

@@ -31,11 +31,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.catalog import Catalog, SiteSpec
-from cloud.errors import StoreUnavailable
+from cloud.db import store_errors
 from cloud.notify.errors import InvalidSubscription, UnknownSubscription
 from cloud.notify.models import (
     URL_LIMIT,
@@ -46,6 +45,8 @@ from cloud.notify.models import (
     utcnow,
 )
 from vmi.wire import Alert, AlertKind, Identifier
+
+_DATABASE = "webhook database"  # named in StoreUnavailable messages
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 MIN_SECRET_LENGTH = 24
@@ -205,12 +206,12 @@ class WebhookSubscriptions:
             stmt = stmt.where(WebhookSubscription.tenant == tenant)
         if not include_revoked:
             stmt = stmt.where(WebhookSubscription.active.is_(True))
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             return [_public(row) for row in s.scalars(stmt)]
 
     def get(self, subscription_id: int) -> WebhookSubscriptionPublic:
         """One subscription; `UnknownSubscription` if there is none."""
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             return _public(self._row(s, subscription_id))
 
     def revoke(self, subscription_id: int) -> WebhookSubscriptionPublic:
@@ -242,7 +243,7 @@ class WebhookSubscriptions:
     def match(self, alert: Alert, tenants: Collection[str] = ()) -> list[WebhookTarget]:
         """The active subscriptions that want `alert`, given the tenants it concerns."""
         stmt = select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             rows = s.scalars(stmt.order_by(WebhookSubscription.id))
             return [
                 WebhookTarget(row.id, row.url, row.secret)
@@ -252,7 +253,7 @@ class WebhookSubscriptions:
 
     def target(self, subscription_id: int) -> WebhookTarget | None:
         """Where to send for this subscription now; None if revoked or deleted."""
-        with self._store_errors(), self._sessions() as s:
+        with store_errors(_DATABASE), self._sessions() as s:
             row = s.get(WebhookSubscription, subscription_id)
             if row is None or not row.active:
                 return None
@@ -269,15 +270,8 @@ class WebhookSubscriptions:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self._store_errors(), self._sessions.begin() as s:
+        with store_errors(_DATABASE), self._sessions.begin() as s:
             yield s
-
-    @contextmanager
-    def _store_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"webhook database: {exc}") from exc
 
 
 class CatalogTenants:
