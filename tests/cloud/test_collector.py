@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,18 +18,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from cloud.config import CloudConfig
 from cloud.service import CloudService
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
 class Broker:

@@ -12,8 +12,9 @@ import pytest
 
 from cloud.config import CloudConfig
 from cloud.service import CloudService
-from tests.cloud.test_collector import T0, Broker, broker, service, wait_for
+from tests.cloud.test_collector import T0, Broker, broker, service
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for
 from vmi.wire import (
     DeviceState,
     DeviceStatus,

@@ -18,9 +18,10 @@ from cloud.catalog.schema import CustomerSpec, DeviceSpec, SiteSpec
 from cloud.config import CloudConfig
 from cloud.device_registry import DeviceRegistry, check_registered
 from cloud.service import CloudService
-from tests.cloud.test_collector import T0, Broker, batch, broker, wait_for
+from tests.cloud.test_collector import T0, Broker, batch, broker
 from tests.cloud.test_collector_events_status import events
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for
 from vmi.errors import WireError
 from vmi.wire import (
     DeviceState,

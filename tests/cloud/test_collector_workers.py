@@ -15,8 +15,9 @@ from pathlib import Path
 from cloud.config import CloudConfig
 from cloud.timeseries import open_store
 from cloud.workers import worker_config
-from tests.cloud.test_collector import T0, Broker, batch, broker, wait_for
+from tests.cloud.test_collector import T0, Broker, batch, broker
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for
 from vmi.wire import readings_topic
 
 __all__ = ["broker"]

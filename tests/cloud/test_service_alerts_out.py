@@ -23,8 +23,9 @@ from cloud.notify import (
 from cloud.service import CloudService
 from cloud.timeseries import SqliteStore
 from cloud.timeseries.base import LevelPoint
-from tests.cloud.test_collector import Broker, broker, wait_for
+from tests.cloud.test_collector import Broker, broker
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
 
 __all__ = ["broker"]

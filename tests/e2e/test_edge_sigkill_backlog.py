@@ -11,6 +11,7 @@ persistent session records every readings message the broker passes on.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sqlite3
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +30,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from cloud.timeseries import InfluxStore, open_store
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.servers import InfluxServer, MosquittoServer
+from tests.waiting import wait_for as _wait_for
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
+
+# These waits poll servers: every 0.2 s is enough.
+wait_for = functools.partial(_wait_for, poll_s=0.2)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -39,15 +44,6 @@ BACKLOG_READINGS = 5000  # at least this many unsent when the agent is killed
 
 # (location, sku, time in ms) -> quantity: how a level is identified in InfluxDB.
 Levels = dict[tuple[str, str, int], float]
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what()}")
 
 
 def time_ms(when: datetime) -> int:
@@ -202,6 +198,7 @@ max_in_flight = 100
 def test_edge_killed_with_thousands_unsent_then_restarted(
     tmp_path: Path, unique_id: str, influxdb: InfluxServer, scales: list[MtSicsEmulator]
 ) -> None:
+
     started = time.monotonic()
     site = unique_id
     broker = MosquittoServer(tmp_path / "mosquitto", extra_config="max_queued_messages 0\n")

@@ -9,13 +9,14 @@ once with its value, and nothing else is.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.timeseries import open_store
 from tests.servers import InfluxServer, MosquittoServer
+from tests.waiting import wait_for as _wait_for
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
+
+# These waits poll servers: every 0.2 s is enough.
+wait_for = functools.partial(_wait_for, poll_s=0.2)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -33,15 +38,6 @@ MESSAGES = 300
 PER_MESSAGE = 10
 OUTAGE_S = 30.0
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
 class Rig:

@@ -8,6 +8,7 @@ point part-way through and keeps falling after it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from cloud.orders import OrderBook
 from cloud.timeseries import TimeSeriesStore, open_store
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for as _wait_for
 from vmi.wire import (
     Alert,
     DeviceStatus,
@@ -37,6 +39,9 @@ from vmi.wire import (
     readings_topic,
     status_topic,
 )
+
+# These waits poll servers: every 0.1 s is enough.
+wait_for = functools.partial(_wait_for, poll_s=0.1)
 
 pytestmark = pytest.mark.e2e
 
@@ -102,15 +107,6 @@ class Listener:
         self._client.loop_stop()
 
 
-def wait_for(check: object, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-
-
 def wait_until_ingesting(
     listener: Listener, store: TimeSeriesStore, probe_site: str, since: datetime
 ) -> None:
@@ -146,6 +142,7 @@ def test_scale_to_influx_to_one_order_and_one_alert(
     unique_id: str,
     scale: MtSicsEmulator,
 ) -> None:
+
     site, device, sku = f"{unique_id}-site", "gw-01", "BOLT-M8"
     edge_cfg = write(
         tmp_path / "edge.toml",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -16,6 +15,7 @@ from edge_agent.config import EdgeConfig, config_hash
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.rdm6300_reader import Rdm6300Emulator
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for
 from vmi.wire import (
     DeviceStatus,
     Event,
@@ -29,15 +29,6 @@ from vmi.wire import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
 class Recorder:

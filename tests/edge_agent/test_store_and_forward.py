@@ -7,13 +7,13 @@ Real processes: a private Mosquitto (stopped and restarted), `vmi edge run`
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -22,21 +22,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.servers import MosquittoServer
+from tests.waiting import wait_for as _wait_for
 from vmi.wire import ReadingsBatch, readings_topic
+
+# These waits poll servers: every 0.1 s is enough.
+wait_for = functools.partial(_wait_for, poll_s=0.1)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 TARE, ITEM = 100.0, 10.0
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str | Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    detail = what() if callable(what) else what
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {detail}")
 
 
 class Recorder:
