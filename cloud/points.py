@@ -11,10 +11,14 @@ from datetime import datetime
 from cloud.orders import Order
 from cloud.timeseries.base import LevelPoint, Point
 from cloud.timeseries.measurements import ALERT, DEVICE_STATUS, ORDER_EVENT, STOCK_EVENT
-from vmi.wire import Alert, DeviceState, DeviceStatus, EventsBatch, ReadingsBatch
-
-# Driver health values that do not count in `drivers_faulted`.
-_DRIVER_OK = frozenset({"ok", "starting"})
+from vmi.wire import (
+    Alert,
+    DeviceState,
+    DeviceStatus,
+    DriverHealth,
+    EventsBatch,
+    ReadingsBatch,
+)
 
 
 def levels_of(batch: ReadingsBatch) -> list[LevelPoint]:
@@ -73,7 +77,7 @@ def status_point(status: DeviceStatus, received_at: datetime) -> Point:
             "agent_version": status.agent_version,
             "config_hash": status.config_hash,
             "drivers_total": len(status.drivers),
-            "drivers_faulted": sum(1 for s in status.drivers.values() if s not in _DRIVER_OK),
+            "drivers_faulted": sum(1 for s in status.drivers.values() if _faulted(s)),
             "outbox_pending": None if outbox is None else outbox.pending,
             "outbox_pending_bytes": None if outbox is None else outbox.pending_bytes,
             "outbox_dropped": None if outbox is None else sum(outbox.dropped.values()),
@@ -107,3 +111,11 @@ def order_point(order: Order) -> Point:
         },
         time=order.updated_at,
     )
+
+
+def _faulted(health: str) -> bool:
+    """Unknown values (a newer edge) count as faults: better seen than hidden."""
+    try:
+        return DriverHealth(health).faulted
+    except ValueError:
+        return True

@@ -131,6 +131,18 @@ class DeviceCommand(_Message):
         return self
 
 
+class DriverHealth(StrEnum):
+    """A device's health as the edge reports it in `DeviceStatus.drivers`."""
+
+    STARTING = "starting"  # not opened yet
+    OK = "ok"  # answering
+    UNAVAILABLE = "unavailable"  # cannot be opened or stopped answering
+
+    @property
+    def faulted(self) -> bool:
+        return self is DriverHealth.UNAVAILABLE
+
+
 class DeviceState(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"

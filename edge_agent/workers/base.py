@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from edge_agent.drivers.base import TagDriver, WeightDriver
 from edge_agent.errors import DriverError
 from vmi.clock import Clock
-from vmi.wire import Event, EventKind, Reading
+from vmi.wire import DriverHealth, Event, EventKind, Reading
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class DeviceStats:
     faults: int = 0
     reopens: int = 0
     unknown_tags: int = 0
-    health: str = "starting"
+    health: DriverHealth = DriverHealth.STARTING
 
 
 class DeviceWorker:
@@ -60,13 +60,13 @@ class DeviceWorker:
             try:
                 self.driver.open()
             except DriverError as exc:
-                self._health("unavailable", str(exc))
+                self._health(DriverHealth.UNAVAILABLE, str(exc))
                 log.warning("%s unavailable: %s; retry in %.1fs", self.driver.name, exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
             backoff = BACKOFF_FIRST_S
-            self._health("ok", "opened")
+            self._health(DriverHealth.OK, "opened")
             self._poll(stop)
             self.driver.close()
             self.stats.reopens += 1
@@ -96,10 +96,10 @@ class DeviceWorker:
             )
         )
 
-    def _health(self, health: str, detail: str) -> None:
+    def _health(self, health: DriverHealth, detail: str) -> None:
         if health == self.stats.health:
             return
         previous, self.stats.health = self.stats.health, health
-        if previous == "starting" and health == "ok":
+        if previous == DriverHealth.STARTING and health == DriverHealth.OK:
             return  # a device that simply came up is not news
         self._event(EventKind.DRIVER, detail=f"{health}: {detail}")

@@ -13,7 +13,7 @@ from edge_agent.rfid.presence import TagPresence, TagResolver
 from edge_agent.stock import LevelChange
 from edge_agent.workers.base import DeviceStats, DeviceWorker, Outbound
 from vmi.clock import Clock
-from vmi.wire import EventKind, Reading, Source
+from vmi.wire import DriverHealth, EventKind, Reading, Source
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class ReaderWorker(DeviceWorker):
                 self.stats.bad_frames += 1
                 log.debug("%s: bad frame skipped: %s", self.driver.name, exc)
             except DeviceUnavailable as exc:
-                self._health("unavailable", str(exc))
+                self._health(DriverHealth.UNAVAILABLE, str(exc))
                 log.warning("%s stopped answering: %s", self.driver.name, exc)
                 return
             except DriverError as exc:
@@ -61,7 +61,7 @@ class ReaderWorker(DeviceWorker):
                     self._fault = str(exc)
                     self._event(EventKind.FAULT, detail=str(exc))
             else:
-                self._health("ok", "answering")
+                self._health(DriverHealth.OK, "answering")
                 if self._fault is not None:
                     self._event(EventKind.FAULT, detail=f"cleared: {self._fault}")
                     self._fault = None

@@ -15,7 +15,7 @@ from edge_agent.shelf import ShelfEvent, ShelfLevel, ShelfOutput, ShelfTracker
 from edge_agent.stock import LevelChange
 from edge_agent.workers.base import DeviceStats, DeviceWorker, Outbound
 from vmi.clock import Clock
-from vmi.wire import DeviceCommand, EventKind, Reading, Source
+from vmi.wire import DeviceCommand, DriverHealth, EventKind, Reading, Source
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ScaleWorker(DeviceWorker):
                 self.stats.bad_frames += 1
                 log.debug("%s: bad frame skipped: %s", self.driver.name, exc)
             except DeviceUnavailable as exc:
-                self._health("unavailable", str(exc))
+                self._health(DriverHealth.UNAVAILABLE, str(exc))
                 log.warning("%s stopped answering: %s", self.driver.name, exc)
                 return
             except WeightOutOfRange as exc:
@@ -75,7 +75,7 @@ class ScaleWorker(DeviceWorker):
                 self._emit(self.tracker.fault(str(exc)))
             else:
                 if sample is not None:
-                    self._health("ok", "answering")
+                    self._health(DriverHealth.OK, "answering")
                     self.stats.samples += 1
                     self.stats.unstable += not sample.stable
                     self._emit(self.tracker.sample(sample.grams, stable=sample.stable))
