@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,16 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 from cloud.timeseries import InfluxStore, LevelPoint  # noqa: E402
 from tests.servers import InfluxServer, MosquittoServer  # noqa: E402
+from vmi.mqtt_connection import tcp_no_delay  # noqa: E402
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic  # noqa: E402
 
 RATE_PER_DAY = 24.0
 START_UNITS = 100.0  # after two days at 24 a day: 52 left, above the reorder point
 CROSSING_UNITS = 30.0  # below any reorder point of a 2-day lead time at 24 a day
-
-
-def no_delay(_client: object, _userdata: object, sock: socket.socket) -> None:
-    """TCP_NODELAY, as `vmi.mqtt_connection` sets it on the edge's and cloud's clients."""
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def seed_history(store: InfluxStore, sites: list[str], now: datetime) -> None:
@@ -87,7 +82,7 @@ class AlertClock:
         self.arrived: dict[str, float] = {}
         self._cond = threading.Condition()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-alerts")
-        self.client.on_socket_open = no_delay
+        self.client.on_socket_open = tcp_no_delay
         self.client.on_connect = lambda c, *_: c.subscribe("vmi/v1/+/alerts", 1)
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
@@ -174,7 +169,7 @@ def main() -> None:
                 target=background, args=(broker.port, args.background, stop, sent)
             )
             publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-trials")
-            publisher.on_socket_open = no_delay  # as the edge agent's connection does
+            publisher.on_socket_open = tcp_no_delay  # as the edge agent's connection does
             publisher.connect("127.0.0.1", broker.port)
             publisher.loop_start()
             latencies: list[float] = []

@@ -135,13 +135,13 @@ class MqttConnection(_Strict):
             client.username_pw_set(username, password)
         if self.address.tls:
             client.tls_set_context(self.tls.context() if self.tls else ssl.create_default_context())
-        client.on_socket_open = _no_delay
+        client.on_socket_open = tcp_no_delay
         first, cap = self.reconnect_delays(rng)
         # paho's signature says int; it does float arithmetic on both.
         client.reconnect_delay_set(min_delay=first, max_delay=cap)  # type: ignore[arg-type]
 
 
-def _no_delay(_client: Any, _userdata: Any, sock: Any) -> None:
+def tcp_no_delay(_client: Any, _userdata: Any, sock: Any) -> None:
     """Turn Nagle's algorithm off: MQTT packets are small and each one matters now.
 
     paho leaves it on, so a PUBLISH written right after a PUBACK waits for
