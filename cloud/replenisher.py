@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cloud.alert_state import AlertState
-from cloud.catalog import Catalog, SkuSpec
+from cloud.catalog import AgreementSpec, Catalog, SkuSpec
 from cloud.config import ReplenishmentConfig
 from cloud.errors import StoreError
 from cloud.orders import Order, OrderBook, OrderStatus
@@ -204,9 +204,10 @@ class Replenisher:
         window = self._config.window_days
         since = now - timedelta(days=window)
         wanted = sorted(set(keys))
-        # Three reads for the whole round, not three per key.
+        # A few reads for the whole round, not several per key.
         series = self._store.level_series_many(wanted, since)
         open_orders = self._orders.open_orders(wanted)
+        rules = self._rules_for(wanted)
         self._active = self._alerts.active_among({site for site, _ in wanted})
         projected = project_all(
             series, now, window_days=window, noise_units=self._config.noise_units
@@ -216,24 +217,40 @@ class Replenisher:
             p = projected[key]
             self.stats.projections += 1
             self.projections[key] = p
-            points.append(self._step(p, series[key], open_orders.get(key)))
+            points.append(self._step(p, series[key], open_orders.get(key), *rules[key]))
         if points:
             self._store.write_points(points)
         self.stats.evaluation_seconds += time.monotonic() - started
 
     def rule_for(self, site: str, sku: str) -> tuple[ReplenishmentRule, str]:
         """The rule for (site, SKU) and the supplier managing it (`unassigned`)."""
-        rule = self._config.rule_for(sku)
-        if self._catalog is None:
-            return rule, UNASSIGNED
-        agreement = self._catalog.agreement_for(site, sku)
-        if agreement is None:
-            return rule, UNASSIGNED
-        sku_spec = self._catalog.find(SkuSpec, sku)
-        return rule.for_agreement(agreement, sku_spec), agreement.supplier
+        return self._rules_for([(site, sku)])[(site, sku)]
 
-    def _step(self, p: Projection, points: Sequence[LevelPoint], open_order: Order | None) -> Point:
-        rule, supplier = self.rule_for(p.site, p.sku)
+    def _rules_for(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[ReplenishmentRule, str]]:
+        """Each key's rule and supplier; the catalog is read once per site, not per key."""
+        rules = {key: (self._config.rule_for(key[1]), UNASSIGNED) for key in keys}
+        if self._catalog is None:
+            return rules
+        for site in sorted({site for site, _ in keys}):
+            agreements = {a.sku: a for a in self._catalog.entries(AgreementSpec, site=site)}
+            skus = {s.code: s for s in self._catalog.entries(SkuSpec, site=site)}
+            for key in keys:
+                agreement = agreements.get(key[1]) if key[0] == site else None
+                if agreement is not None:
+                    rule = rules[key][0].for_agreement(agreement, skus.get(key[1]))
+                    rules[key] = (rule, agreement.supplier)
+        return rules
+
+    def _step(
+        self,
+        p: Projection,
+        points: Sequence[LevelPoint],
+        open_order: Order | None,
+        rule: ReplenishmentRule,
+        supplier: str,
+    ) -> Point:
         open_order = self._receive_if_refilled(open_order, points, p.at)
         open_qty = float(open_order.quantity) if open_order is not None else 0.0
         levels = rule.levels(p.rate_per_day, p.sigma_per_day, trend_per_day=p.trend_per_day)
