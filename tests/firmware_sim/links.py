@@ -51,3 +51,16 @@ def read_until_hangup(port: serial.Serial) -> Exception | None:
         except (serial.SerialException, OSError) as exc:
             return exc
     return None
+
+
+def ask(port: serial.Serial, command: bytes) -> bytes:
+    """Send a CR LF terminated command and read one CR LF terminated answer."""
+    port.write(command + b"\r\n")
+    return port.read_until(b"\r\n")
+
+
+def fresh(port: serial.Serial) -> bytes:
+    """The first whole streamed line after a flush."""
+    port.reset_input_buffer()
+    port.read_until(b"\r\n")
+    return port.read_until(b"\r\n")

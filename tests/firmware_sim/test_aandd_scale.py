@@ -11,7 +11,7 @@ import serial
 
 from firmware_sim.aandd_scale import AandDEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
-from tests.firmware_sim.links import serial_links
+from tests.firmware_sim.links import ask, fresh, serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -29,18 +29,6 @@ def link() -> Iterator[Link]:
         )
     ) as make:
         yield make
-
-
-def ask(port: serial.Serial, command: bytes) -> bytes:
-    port.write(command + b"\r\n")
-    return port.read_until(b"\r\n")
-
-
-def fresh(port: serial.Serial) -> bytes:
-    """The first whole streamed line after a flush."""
-    port.reset_input_buffer()
-    port.read_until(b"\r\n")
-    return port.read_until(b"\r\n")
 
 
 def test_request_mode_is_silent_until_asked(link: Link) -> None:

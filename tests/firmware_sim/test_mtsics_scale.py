@@ -10,7 +10,7 @@ import serial
 
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
-from tests.firmware_sim.links import serial_links
+from tests.firmware_sim.links import ask, serial_links
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,11 +22,6 @@ def link() -> Iterator[Link]:
     """A started emulator and a raw pyserial port on it."""
     with serial_links(lambda **knobs: MtSicsEmulator(**{"settle_s": 0.0, **knobs})) as make:
         yield make
-
-
-def ask(port: serial.Serial, command: bytes) -> bytes:
-    port.write(command + b"\r\n")
-    return port.read_until(b"\r\n")
 
 
 def test_si_stable_weight_is_right_aligned(link: Link) -> None:
