@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import queue
 import shutil
 import signal
 import subprocess
@@ -16,11 +15,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.broker_access import hash_password, parse_passwd, verify_password
+from tests.mqtt_login import LoginClient
 from tests.servers import MosquittoServer
 from vmi.cli import main as vmi
 
@@ -38,52 +36,7 @@ devices:
 WITH_C = CATALOG + "  - {code: dev-c, site: north, kind: sensor_node}\n"
 
 
-class Client:
-    """A paho client that records what it receives and whether it was let in."""
-
-    def __init__(self, broker: MosquittoServer, user: str | None, password: str | None) -> None:
-        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.connected: queue.Queue[bool] = queue.Queue()
-        self.subscribed: queue.Queue[tuple[int, list[int]]] = queue.Queue()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="t" + uuid.uuid4().hex)
-        if user is not None:
-            self._client.username_pw_set(user, password)
-        self._client.on_connect = lambda _c, _u, _f, rc, _p: self.connected.put(not rc.is_failure)
-        self._client.on_subscribe = lambda _c, _u, mid, codes, _p: self.subscribed.put(
-            (mid, [c.value for c in codes])
-        )
-        self._client.on_message = lambda _c, _u, msg: self.messages.put(
-            (msg.topic, bytes(msg.payload))
-        )
-        self._client.connect(broker.host, broker.port)
-        self._client.loop_start()
-
-    def accepted(self) -> bool:
-        return self.connected.get(timeout=10)
-
-    def subscribe(self, topic: str) -> list[int]:
-        """Subscribe and return the broker's SUBACK codes."""
-        _, mid = self._client.subscribe(topic, qos=1)
-        while True:
-            got, codes = self.subscribed.get(timeout=10)
-            if got == mid:
-                return codes
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        self._client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
-
-    def received(self, timeout: float = 1.0) -> list[tuple[str, bytes]]:
-        found = []
-        try:
-            while True:
-                found.append(self.messages.get(timeout=timeout))
-                timeout = 0.2
-        except queue.Empty:
-            return found
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+Client = LoginClient
 
 
 def generate(tmp: Path, catalog: str, *extra: str) -> dict[str, str]:

@@ -9,17 +9,13 @@ it wrote; `Client` is a paho client that records what it receives.
 from __future__ import annotations
 
 import os
-import queue
 import re
 import subprocess
 import sys
-import threading
 import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
+from tests.mqtt_login import LoginClient
 from tests.servers import MosquittoServer
 
 ROOT = Path(__file__).parents[2]
@@ -107,46 +103,7 @@ class StackBroker(MosquittoServer):
         self.config_path.write_text(conf + f"\nuser {user.stdout.strip()}\n")
 
 
-class Client:
-    """A paho client that records what it receives."""
+class Client(LoginClient):
+    """A login client for the stack's broker; it waits a little longer for messages."""
 
-    def __init__(self, broker: StackBroker, user: str | None, password: str | None) -> None:
-        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.connected: queue.Queue[bool] = queue.Queue()
-        self.subscribed: queue.Queue[int] = queue.Queue()
-        self.dropped = threading.Event()  # the broker closed the connection
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="t" + uuid.uuid4().hex)
-        if user is not None:
-            self._client.username_pw_set(user, password)
-        self._client.on_connect = lambda _c, _u, _f, rc, _p: self.connected.put(not rc.is_failure)
-        self._client.on_disconnect = lambda _c, _u, _f, _rc, _p: self.dropped.set()
-        self._client.on_subscribe = lambda _c, _u, mid, _rc, _p: self.subscribed.put(mid)
-        self._client.on_message = lambda _c, _u, msg: self.messages.put(
-            (msg.topic, bytes(msg.payload))
-        )
-        self._client.connect(broker.host, broker.port)
-        self._client.loop_start()
-
-    def accepted(self) -> bool:
-        return self.connected.get(timeout=10)
-
-    def subscribe(self, topic: str) -> None:
-        _, mid = self._client.subscribe(topic, qos=1)
-        while self.subscribed.get(timeout=10) != mid:
-            pass
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        self._client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
-
-    def received(self, timeout: float = 1.5) -> list[tuple[str, bytes]]:
-        found = []
-        try:
-            while True:
-                found.append(self.messages.get(timeout=timeout))
-                timeout = 0.2
-        except queue.Empty:
-            return found
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+    quiet_s = 1.5
