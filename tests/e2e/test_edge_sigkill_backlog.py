@@ -12,11 +12,9 @@ persistent session records every readings message the broker passes on.
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.timeseries import InfluxStore, open_store
 from firmware_sim.mtsics_scale import MtSicsEmulator
+from tests.processes import start_vmi, stop
 from tests.servers import InfluxServer, MosquittoServer
 from tests.waiting import wait_for as _wait_for
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
@@ -124,27 +123,6 @@ def wait_ingesting(broker: MosquittoServer, store: InfluxStore, site: str, since
     finally:
         client.disconnect()
         client.loop_stop()
-
-
-def start_vmi(*args: str, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "vmi.cli", "--log-level", "info", *args],
-        stdout=open(log, "ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-            return -9
-    return proc.returncode
 
 
 @pytest.fixture

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from cloud.orders import OrderBook
 from cloud.timeseries import TimeSeriesStore, open_store
 from firmware_sim.mtsics_scale import MtSicsEmulator
+from tests.processes import start_vmi, stop
 from tests.servers import MosquittoServer
 from tests.waiting import wait_for as _wait_for
 from vmi.wire import (
@@ -54,29 +51,6 @@ HOLD_S = 0.8  # each level stays on the scale this long
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def start_vmi(*args: str, log: Path) -> subprocess.Popen[bytes]:
-    out = open(log, "wb")  # noqa: SIM115 - owned by the process for its lifetime
-    return subprocess.Popen(
-        [sys.executable, "-m", "vmi.cli", "--log-level", "info", *args],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    """SIGTERM our own child, as Ctrl-C would; kill only if it hangs."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-            return -9
-    return proc.returncode
 
 
 class Listener:
@@ -212,8 +186,8 @@ min_history_days = 0.00003
         )
         time.sleep(2.0)  # let any (wrong) second order or alert show itself
     finally:
-        edge_rc = stop(edge)
-        collector_rc = stop(collector)
+        edge_rc = stop(edge, timeout_s=20)
+        collector_rc = stop(collector, timeout_s=20)
 
     logs = {n: (tmp_path / f"{n}.log").read_text() for n in ("edge", "cloud")}
     assert edge_rc == 0, logs["edge"]

@@ -8,10 +8,8 @@ Real processes: a private Mosquitto (stopped and restarted), `vmi edge run`
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.mtsics_scale import MtSicsEmulator
+from tests.processes import start_vmi
 from tests.servers import MosquittoServer
 from tests.waiting import wait_for as _wait_for
 from vmi.wire import ReadingsBatch, readings_topic
@@ -66,25 +65,6 @@ class Recorder:
         self._client.loop_stop()
 
 
-def start_edge(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vmi.cli",
-            "--log-level",
-            "info",
-            "edge",
-            "run",
-            "--config",
-            str(config),
-        ],
-        stdout=open(log, "ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
 def test_levels_survive_broker_outage_and_agent_sigkill(tmp_path: Path, unique_id: str) -> None:
     broker = MosquittoServer(tmp_path / "mosquitto")
     broker.start()
@@ -114,7 +94,7 @@ poll_interval_s = 0.05
     )
     log = tmp_path / "edge.log"
     rec = Recorder(broker.port, readings_topic(unique_id, "gw"), f"rec-{unique_id}")
-    edge = start_edge(config, log)
+    edge = start_vmi("edge", "run", "--config", str(config), log=log)
     try:
         wait_for(lambda: 60.0 in rec.quantities(), 20, "the first level")
 
@@ -127,7 +107,9 @@ poll_interval_s = 0.05
         edge.wait(10)
 
         polled = scale.lines_received
-        edge = start_edge(config, log)  # restarts with the broker still down
+        edge = start_vmi(
+            "edge", "run", "--config", str(config), log=log
+        )  # restarts with the broker still down
         # Change the load only once the new process polls the scale: a slow
         # start on a busy machine would otherwise miss the first level.
         wait_for(lambda: scale.lines_received >= polled + 10, 30, "the restarted agent's polls")
