@@ -32,7 +32,7 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cloud.demand import daily_demand, forecast_many, project_many  # noqa: E402
+from cloud.replenishment.demand import daily_demand, forecast_many, project_many  # noqa: E402
 from cloud.timeseries.base import LevelPoint  # noqa: E402
 
 FloatArray = npt.NDArray[np.float64]

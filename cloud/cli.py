@@ -7,8 +7,8 @@ import logging
 import threading
 
 from cloud.config import load_cloud_config
-from cloud.service import CloudService
-from cloud.workers import run_workers
+from cloud.ingest.workers import run_workers
+from cloud.service import CloudService, run_service_process
 from vmi.runtime import run_until_signalled
 
 
@@ -27,7 +27,7 @@ def main(args: argparse.Namespace) -> int:
     def supervise(stop: threading.Event) -> None:
         nonlocal code
         level = logging.getLevelName(logging.getLogger().level).lower()
-        code = run_workers(config, workers, stop, level)
+        code = run_workers(config, workers, stop, level, run_service_process)
 
     run_until_signalled(supervise)
     return code

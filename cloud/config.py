@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cloud.policy import ReplenishmentRule
+from cloud.replenishment.policy import ReplenishmentRule
 from vmi.config_file import load_toml
 from vmi.mqtt_connection import MqttConnection
 
@@ -65,7 +65,7 @@ class CatalogConfig(_Strict):
 
 
 class ReplenishmentConfig(_Strict):
-    """How the cloud forecasts, orders and alerts (see cloud/replenisher.py).
+    """How the cloud forecasts, orders and alerts (see cloud/replenishment/).
 
     `default` and `skus` are the rules where the catalog holds no VMI
     agreement; an agreement's terms (lead time, service level, min/max) and
@@ -95,6 +95,10 @@ class ReplenishmentConfig(_Strict):
     )
     sensor_check_s: float = Field(
         default=10.0, gt=0, description="Look for silent sensors this often (real seconds)."
+    )
+    watch_silent_sensors: bool = Field(
+        default=True,
+        description="Run the fleet-wide silent-sensor check here; `--workers` leaves it to one.",
     )
     anomaly_cooldown_s: float = Field(
         default=86_400.0, ge=0, description="At most one sensor_anomaly alert per this long."

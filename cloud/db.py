@@ -33,7 +33,12 @@ NAMING_CONVENTION = {
 
 # Every module that declares tables on `Base`; `create_schema` imports them
 # so a database always gets the whole schema, whichever store opened it first.
-MODEL_MODULES = ("cloud.catalog.models", "cloud.orders", "cloud.alert_state", "cloud.notify.models")
+MODEL_MODULES = (
+    "cloud.catalog.models",
+    "cloud.orders",
+    "cloud.replenishment.alert_state",
+    "cloud.notify.models",
+)
 
 _SCHEMA_ATTEMPTS = 3
 

@@ -73,7 +73,7 @@ class OrderError(CloudError):
 
 
 class UnknownOrder(OrderError, KeyError):
-    """No order has this id. A `KeyError`, as `set_status` always raised."""
+    """No order has this id. A `KeyError` too, for callers that look orders up by id."""
 
     def __init__(self, order_id: int) -> None:
         super().__init__(order_id)
@@ -264,21 +264,22 @@ class OrderBook:
             cancel_reason=reason[:_TEXT_LIMIT],
         )
 
-    def set_status(self, order_id: int, status: OrderStatus, at: datetime) -> None:
-        """Set the status without the lifecycle's checks (an operator's override).
+    def receive_refill(self, order_id: int, at: datetime, quantity: float) -> Order:
+        """The goods are on the shelf: `quantity` units refilled since the order was placed.
 
-        Raises `UnknownOrder` (a `KeyError`) if there is no such order.
-        Prefer `confirm`, `ship`, `receive` and `cancel`.
+        A refill receives an order from any open status, whether or not the
+        supplier marked it confirmed or shipped. Like every move, one
+        conditional UPDATE: a concurrent cancel wins or loses cleanly, and the
+        loser gets an `OrderTransitionError`.
         """
-        with store_errors(_DATABASE), self._sessions.begin() as s:
-            order = s.get(Order, order_id)
-            if order is None:
-                raise UnknownOrder(order_id)
-            order.status = status.value
-            order.updated_at = at
-            if status is OrderStatus.RECEIVED and order.received_at is None:
-                order.received_at = at
-        self._changed(order)
+        return self._move(
+            order_id,
+            OrderStatus.RECEIVED,
+            at,
+            sources=OPEN_STATUSES,
+            received_at=at,
+            received_quantity=quantity,
+        )
 
     def close(self) -> None:
         """Release the database connections."""
@@ -286,8 +287,19 @@ class OrderBook:
 
     # -- internals ------------------------------------------------------------
 
-    def _move(self, order_id: int, to: OrderStatus, at: datetime, **values: Any) -> Order:
-        sources = [src.value for src, targets in TRANSITIONS.items() if to in targets]
+    def _move(
+        self,
+        order_id: int,
+        to: OrderStatus,
+        at: datetime,
+        *,
+        sources: Iterable[OrderStatus] | None = None,
+        **values: Any,
+    ) -> Order:
+        """Move to `to` from `sources` (default: the lifecycle's) in one conditional UPDATE."""
+        if sources is None:
+            sources = [src for src, targets in TRANSITIONS.items() if to in targets]
+        allowed = [src.value for src in sources]
         with store_errors(_DATABASE), self._sessions.begin() as s:
             # Update first, read after: the conditional UPDATE is the check,
             # and on SQLite a write lock taken before any read cannot fail
@@ -296,7 +308,7 @@ class OrderBook:
                 "CursorResult[Any]",
                 s.execute(
                     update(Order)
-                    .where(Order.id == order_id, Order.status.in_(sources))
+                    .where(Order.id == order_id, Order.status.in_(allowed))
                     .values(status=to.value, updated_at=at, **values)
                     .execution_options(synchronize_session=False)
                 ),

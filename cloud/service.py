@@ -1,24 +1,46 @@
-"""Assemble the cloud service (stores, order book, collector) from its config."""
+"""The cloud service: builds every part from the config, wires them, starts their threads.
+
+    collector (ingest) --committed keys--> replenisher --alerts--+--> collector.publish_alert (MQTT)
+              \\--committed events--> sensor watch --alerts-----+--> webhook notifier
+                                                                 +--> chart writer (alert points)
+    order book --every change--> chart writer (order points)
+
+The collector and the replenisher never import each other: they meet here.
+This is the one place that starts the service's threads: the collector's
+decode and write loops, the replenisher's rounds, the sensor watch and the
+health reporter run in threads started here, all ended by one stop event.
+The chart writer, the webhook notifier and the metrics server each drain or
+serve from one worker of their own, started and stopped here too; paho runs
+its network thread for the collector.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
-from cloud.alert_state import AlertState
 from cloud.catalog import Catalog
-from cloud.chart_writer import ChartWriter
-from cloud.collector import Collector
+from cloud.charts import ChartWriter, alert_point, order_point
 from cloud.config import CloudConfig
-from cloud.health import HealthReporter
-from cloud.metrics import MetricsServer
+from cloud.ingest.collector import Collector, Committed
+from cloud.ingest.health import HealthReporter
+from cloud.ingest.metrics import collector_metrics
 from cloud.notify import CatalogTenants, WebhookNotifier
 from cloud.orders import Order, OrderBook
-from cloud.points import alert_point, order_point
+from cloud.prometheus import MetricsServer
+from cloud.replenishment.alert_state import AlertState
+from cloud.replenishment.metrics import replenisher_metrics
+from cloud.replenishment.replenisher import Replenisher
+from cloud.replenishment.sensor_watch import SensorWatch
 from cloud.timeseries import open_store
 from vmi.clock import Clock, SystemClock
+from vmi.runtime import setup_logging
+from vmi.wire import Alert
 
 log = logging.getLogger(__name__)
+
+_JOIN_S = 30.0
 
 
 class CloudService:
@@ -26,18 +48,16 @@ class CloudService:
 
     def __init__(self, config: CloudConfig, *, clock: Clock | None = None) -> None:
         self.config = config
+        clock = clock or SystemClock()
         self.store = open_store(config.store.url)
         self.charts = ChartWriter(self.store)  # order and alert points, off the decision path
         self.orders = OrderBook(config.orders.url, on_change=self._order_changed)
         self.alert_state = AlertState(config.orders.url)
         self.catalog = Catalog(config.catalog.url) if config.catalog.url else None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
         self.collector = Collector(
-            config,
-            store=self.store,
-            orders=self.orders,
-            alert_state=self.alert_state,
-            catalog=self.catalog,
-            clock=clock,
+            config, store=self.store, catalog=self.catalog, clock=clock, stop=self._stop
         )
         # Webhook subscriptions live in the orders database; with none, the
         # notifier sends nothing.
@@ -45,45 +65,84 @@ class CloudService:
             config.orders.url,
             tenants_of=CatalogTenants(self.catalog) if self.catalog else None,
         )
-        self.collector.alert_listeners += [
-            self.notifier.notify,
-            lambda alert: self.charts.put([alert_point(alert)]),
-        ]
+        self.replenisher = Replenisher(
+            config.replenishment,
+            store=self.store,
+            orders=self.orders,
+            alert_state=self.alert_state,
+            catalog=self.catalog,
+            clock=clock,
+            publish_alert=self._publish_alert,
+        )
+        self.sensor_watch = SensorWatch(
+            config.replenishment, store=self.store, alerts=self.replenisher.alerts, clock=clock
+        )
+        self.collector.commit_listeners.append(self._committed)
         listen = config.metrics.host_port
-        self.metrics = MetricsServer(self.collector, *listen) if listen else None
+        self.metrics = (
+            MetricsServer(self.render_metrics, lambda: self.collector.connected, *listen)
+            if listen
+            else None
+        )
         self.health = HealthReporter(
             config.mqtt.client_id,
             self.collector.stats,
             lambda: self.collector.in_flight,
             store=self.store,
-            clock=clock or SystemClock(),
+            clock=clock,
             interval_s=config.health_interval_s,
         )
-        self._health_stop = threading.Event()
-        self._health_thread = threading.Thread(
-            target=self.health.run, args=(self._health_stop,), name="health", daemon=True
-        )
+
+    # ---- wiring -------------------------------------------------------------
+
+    def _committed(self, committed: Committed) -> None:
+        # In the collector's write thread: hand over and return at once.
+        self.replenisher.touch(committed.keys)
+        for batch in committed.events:
+            self.sensor_watch.notice_events(batch)
+
+    def _publish_alert(self, alert: Alert) -> None:
+        self.collector.publish_alert(alert)
+        self.notifier.notify(alert)  # queued: never blocks
+        self.charts.put([alert_point(alert)])
 
     def _order_changed(self, order: Order) -> None:
         # Charts only: the order itself is in SQL, so a store outage loses no order.
         self.charts.put([order_point(order)])
 
+    def render_metrics(self) -> str:
+        """`/metrics`: the collector's and the replenisher's families."""
+        return collector_metrics(self.collector) + replenisher_metrics(self.replenisher.stats)
+
+    # ---- lifecycle ----------------------------------------------------------
+
     def start(self) -> None:
         self.charts.start()
         self.notifier.start()
-        self.collector.start()
+        self.collector.connect()
+        self._thread("decode", self.collector.run_decoding)
+        self._thread("write", self.collector.run_writing)
+        self._thread("replenisher", self.replenisher.run, self._stop)
+        self._thread("sensor-watch", self.sensor_watch.run, self._stop)
+        if self.config.health_interval_s > 0:
+            self._thread("health", self.health.run, self._stop)
         if self.metrics is not None:
             self.metrics.start()
-        if self.config.health_interval_s > 0:
-            self._health_thread.start()
+
+    def _thread(self, name: str, run: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=run, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
+        """Stop everything: unacknowledged messages stay with the broker."""
         if self.metrics is not None:
             self.metrics.stop()
-        self.collector.stop()
-        if self._health_thread.is_alive():
-            self._health_stop.set()
-            self._health_thread.join(timeout=10)
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=_JOIN_S)
+        self.collector.disconnect()
+        if self.config.health_interval_s > 0:
             self.health.report()  # the final figures
         self.notifier.stop(timeout_s=15)
         self.charts.stop()
@@ -100,3 +159,9 @@ class CloudService:
             stop.wait()
         finally:
             self.stop()
+
+
+def run_service_process(config: CloudConfig, log_level: str, stop: threading.Event) -> None:
+    """A worker process's body (`cloud.ingest.workers`): one service until `stop`."""
+    setup_logging(log_level)
+    CloudService(config).run(stop)

@@ -27,9 +27,9 @@ from pydantic import ValidationError
 
 from cloud.config import CloudConfig
 from cloud.orders import Order
-from cloud.policy import ReplenishmentRule
-from cloud.projector import Projection
-from cloud.replenisher import Decision
+from cloud.replenishment.decide import Decision
+from cloud.replenishment.policy import ReplenishmentRule
+from cloud.replenishment.projection import Projection
 from cloud.service import CloudService
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
@@ -37,8 +37,9 @@ from firmware_sim.broker import EmbeddedBroker
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.world import Delivery, Shelf, ShelfSpec, World
 from vmi.clock import ScaledClock
+from vmi.errors import WireError
 from vmi.urls import parse_mqtt_url
-from vmi.wire import Alert, alerts_topic
+from vmi.wire import Alert, ReorderAlert, alerts_topic, decode_alert
 
 log = logging.getLogger(__name__)
 
@@ -246,13 +247,13 @@ class Demo:
 
     def _on_alert(self, payload: bytes) -> None:
         try:
-            alert = Alert.model_validate_json(payload)
-        except ValidationError:
+            alert = decode_alert(payload)
+        except WireError:
             log.warning("demo: ignoring malformed alert %r", payload[:200])
             return
         self.alerts.append(alert)
         self.events.put(DemoEvent("alert", alert.message))
-        if self.world is not None and alert.order_quantity and alert.sku:
+        if self.world is not None and isinstance(alert, ReorderAlert):
             d = self.world.order_placed(alert.sku, int(alert.order_quantity), self.clock.now())
             if d is not None:
                 self.events.put(
@@ -268,17 +269,17 @@ class Demo:
 
     def projections(self) -> dict[tuple[str, str], Projection]:
         assert self.cloud is not None
-        return dict(self.cloud.collector.replenisher.projections)
+        return dict(self.cloud.replenisher.projections)
 
     def decisions(self) -> dict[tuple[str, str], Decision]:
         """The reorder point and inventory position behind each latest projection."""
         assert self.cloud is not None
-        return dict(self.cloud.collector.replenisher.decisions)
+        return dict(self.cloud.replenisher.decisions)
 
     def rule_for(self, sku: str) -> ReplenishmentRule:
         """The replenishment rule the collector applies to `sku`."""
         assert self.cloud is not None
-        return self.cloud.collector.replenisher.rule_for(self.site, sku)[0]
+        return self.cloud.replenisher.rule_for(self.site, sku)[0]
 
     def orders(self) -> list[Order]:
         assert self.cloud is not None

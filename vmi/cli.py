@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="PBKDF2 iterations of new hashes (default 101, as mosquitto_passwd)",
     )
-    mqtt_access.set_defaults(module="cloud.mosquitto_config_cli")
+    mqtt_access.set_defaults(module="cloud.broker.mosquitto_config")
     cloud_api = cloud_sub.add_parser(
         "api",
         help="serve the HTTP API (settings: VMI_API_* environment variables, or --config)",

@@ -47,7 +47,3 @@ class ScaledClock:
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self._speed)
-
-    def real_seconds(self, simulated: timedelta) -> float:
-        """How many real seconds a simulated span takes."""
-        return simulated.total_seconds() / self._speed

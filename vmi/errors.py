@@ -1,5 +1,12 @@
 """Errors of the shared kernel. Each package has its own small hierarchy."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vmi.wire import DeadLetterReason
+
 
 class VmiError(Exception):
     """Root of every error this project raises on purpose."""
@@ -12,11 +19,11 @@ class ConfigError(VmiError):
 class WireError(VmiError):
     """A message does not follow the wire contract.
 
-    `reason` is a short, stable token (`bad_json`, `schema`, `version`,
-    `topic_mismatch`, `topic`) used for counting and as the dead-letter topic.
+    `reason` (a `vmi.wire.DeadLetterReason`) is counted and names the
+    dead-letter topic; `detail` says what exactly is wrong.
     """
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail

@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -182,12 +183,8 @@ class AlertKind(StrEnum):
     SENSOR_ANOMALY = "sensor_anomaly"  # drift, weight/RFID mismatch, uncertain counts, faults
 
 
-class Alert(_Message):
-    """Payload of `vmi/v1/<site>/alerts` (cloud -> all, QoS 1).
-
-    Stock alerts carry the SKU and the projection behind them; sensor alerts
-    carry the device (and location) instead.
-    """
+class _AlertBase(_Message):
+    """What every alert carries: kind, site, subject (SKU or device), time and a message."""
 
     v: Literal[1] = 1
     kind: AlertKind
@@ -196,24 +193,111 @@ class Alert(_Message):
     device: Identifier | None = None
     location: Identifier | None = None
     at: AwareDatetime
-    order_id: int | None = None
-    order_quantity: float | None = None
-    on_hand: float | None = None
-    inventory_position: float | None = None
-    rate_per_day: float | None = None
-    days_of_cover: float | None = None
+    message: str
+
+
+class _StockAlertBase(_AlertBase):
+    """A stock alert: a SKU at a site, with the projection behind the alert."""
+
+    sku: Identifier
+    on_hand: float
+    inventory_position: float = Field(description="On hand plus open orders.")
+    rate_per_day: float
+    days_of_cover: float | None = Field(default=None, description="None: nothing is consumed.")
     stockout_days_p10: float | None = Field(
         default=None, description="Days until stockout, early (10th percentile) estimate."
     )
-    reorder_point: float | None = None
-    reorder_days: float | None = None
-    message: str
+    reorder_point: float
+    reorder_days: float = Field(description="The lead time the reorder point covers, in days.")
+
+
+class ReorderAlert(_StockAlertBase):
+    """An order was placed: the inventory position reached the reorder point."""
+
+    kind: Literal[AlertKind.REORDER] = AlertKind.REORDER
+    order_id: int
+    order_quantity: float
+
+
+class StockoutAlert(_StockAlertBase):
+    """Nothing is left on the shelf."""
+
+    kind: Literal[AlertKind.STOCKOUT] = AlertKind.STOCKOUT
+
+
+class StockoutImminentAlert(_StockAlertBase):
+    """The shelf is likely empty before the next delivery arrives."""
+
+    kind: Literal[AlertKind.STOCKOUT_IMMINENT] = AlertKind.STOCKOUT_IMMINENT
+
+
+class SensorSilentAlert(_AlertBase):
+    """A device sent nothing for too long."""
+
+    kind: Literal[AlertKind.SENSOR_SILENT] = AlertKind.SENSOR_SILENT
+    device: Identifier
+
+
+class SensorAnomalyAlert(_AlertBase):
+    """A device reported drift, a weight/RFID mismatch, an uncertain count or a fault."""
+
+    kind: Literal[AlertKind.SENSOR_ANOMALY] = AlertKind.SENSOR_ANOMALY
+    device: Identifier
+    event: EventKind = Field(description="The event that raised the alert.")
+
+
+Alert = Annotated[
+    ReorderAlert | StockoutAlert | StockoutImminentAlert | SensorSilentAlert | SensorAnomalyAlert,
+    Field(discriminator="kind"),
+]
+"""Payload of `vmi/v1/<site>/alerts` (cloud -> all, QoS 1): one model per kind.
+
+Stock alerts carry the SKU and the projection behind them (a reorder also its
+order); sensor alerts carry the device (and location) instead.
+"""
+
+ALERT_MODELS: tuple[type[_AlertBase], ...] = (
+    ReorderAlert,
+    StockoutAlert,
+    StockoutImminentAlert,
+    SensorSilentAlert,
+    SensorAnomalyAlert,
+)
+_ALERT = TypeAdapter[Alert](Alert)
+
+
+def decode_alert(payload: bytes | str) -> Alert:
+    """An alerts payload as its kind's model; raises `WireError` if it is not one."""
+    try:
+        return _ALERT.validate_json(payload)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise WireError(DeadLetterReason.BAD_JSON, f"payload is not JSON: {exc}") from exc
+        raise _schema_error(exc) from exc
+
+
+class DeadLetterReason(StrEnum):
+    """Why a message was rejected: the last level of its dead-letter topic.
+
+    `vmi/v1/_deadletter/<reason>`; counted per reason in the collector's
+    health and `/metrics`. `docs/wire-protocol.md` lists exactly these.
+    """
+
+    TOO_LARGE = "too_large"  # payload over the 2 MiB limit, refused unparsed
+    BAD_JSON = "bad_json"  # not JSON, or nested deeper than the parser goes
+    SCHEMA = "schema"  # JSON, but not the topic's message (fields, types, ranges)
+    VERSION = "version"  # a contract version this cloud does not speak
+    TOPIC = "topic"  # not a device topic, or no such message kind
+    TOPIC_MISMATCH = "topic_mismatch"  # the payload's site/device differ from the topic's
+    UNKNOWN_DEVICE = "unknown_device"  # the catalog does not know the device
+    SITE_MISMATCH = "site_mismatch"  # the catalog knows the device at another site
+    STORE_REJECTED = "store_rejected"  # the store refused the data itself
 
 
 class DeadLetter(_Message):
     """Payload of `vmi/v1/_deadletter/<reason>`: a rejected message and why."""
 
-    reason: str
+    reason: DeadLetterReason
     detail: str
     topic: str
     payload: str = Field(description="The rejected payload, decoded as UTF-8 with replacement.")
@@ -243,7 +327,7 @@ def alerts_topic(site: str) -> str:
     return f"{TOPIC_ROOT}/{site}/alerts"
 
 
-def deadletter_topic(reason: str) -> str:
+def deadletter_topic(reason: DeadLetterReason) -> str:
     return f"{TOPIC_ROOT}/_deadletter/{reason}"
 
 
@@ -257,7 +341,7 @@ def split_device_topic(topic: str) -> tuple[str, str, str]:
     """Return (site, device, kind) of a `vmi/v1/<site>/<device>/<kind>` topic."""
     parts = topic.split("/")
     if len(parts) != 5 or "/".join(parts[:2]) != TOPIC_ROOT:
-        raise WireError("topic", f"not a device topic under {TOPIC_ROOT}: {topic!r}")
+        raise WireError(DeadLetterReason.TOPIC, f"not a device topic under {TOPIC_ROOT}: {topic!r}")
     return parts[2], parts[3], parts[4]
 
 
@@ -309,13 +393,13 @@ def _parse(payload: bytes) -> dict[str, Any]:
     try:
         raw: Any = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError("bad_json", f"payload is not JSON: {exc}") from exc
+        raise WireError(DeadLetterReason.BAD_JSON, f"payload is not JSON: {exc}") from exc
     except RecursionError as exc:  # nested deeper than the parser goes: never valid here
-        raise WireError("bad_json", f"payload is nested too deeply: {exc}") from exc
+        raise WireError(DeadLetterReason.BAD_JSON, f"payload is nested too deeply: {exc}") from exc
     if not isinstance(raw, dict):
-        raise WireError("schema", "payload is not a JSON object")
+        raise WireError(DeadLetterReason.SCHEMA, "payload is not a JSON object")
     if raw.get("v") != WIRE_VERSION:
-        raise WireError("version", f"unsupported contract version {raw.get('v')!r}")
+        raise WireError(DeadLetterReason.VERSION, f"unsupported contract version {raw.get('v')!r}")
     return raw
 
 
@@ -323,16 +407,23 @@ def _validate(raw: dict[str, Any], model: type[_DeviceMessage]) -> _DeviceMessag
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise WireError("schema", f"{where}: {first['msg']} ({exc.error_count()} errors)") from exc
+        raise _schema_error(exc) from exc
+
+
+def _schema_error(exc: ValidationError) -> WireError:
+    """A `schema` error naming the first field that is wrong."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    return WireError(
+        DeadLetterReason.SCHEMA, f"{where}: {first['msg']} ({exc.error_count()} errors)"
+    )
 
 
 def _check_topic(topic: str, message: _DeviceMessage) -> _DeviceMessage:
     site, device, _ = split_device_topic(topic)
     if (message.site, message.device) != (site, device):
         raise WireError(
-            "topic_mismatch",
+            DeadLetterReason.TOPIC_MISMATCH,
             f"payload says {message.site}/{message.device}, topic says {site}/{device}",
         )
     return message
@@ -348,6 +439,6 @@ WIRE_MODELS: dict[str, type[BaseModel]] = {
     "events": EventsBatch,
     "status": DeviceStatus,
     "cmd": DeviceCommand,
-    "alerts": Alert,
+    **{f"alerts ({m.model_fields['kind'].default})": m for m in ALERT_MODELS},
     "deadletter": DeadLetter,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from vmi.wire import TOPIC_ROOT, WIRE_MODELS, WIRE_VERSION
+from vmi.wire import TOPIC_ROOT, WIRE_MODELS, WIRE_VERSION, AlertKind, DeadLetterReason
 
 _TOPICS = [
     (
@@ -46,7 +46,8 @@ _TOPICS = [
         "cloud -> all",
         "1",
         "no",
-        "replenishment alerts (an order was raised)",
+        "replenishment and sensor alerts, one payload per kind: "
+        + ", ".join(k.value for k in AlertKind),
     ),
     (
         "deadletter",
@@ -54,8 +55,7 @@ _TOPICS = [
         "cloud",
         "0",
         "no",
-        "rejected payloads with the reason: "
-        "bad_json, version, schema, topic_mismatch, store_rejected",
+        "rejected payloads with the reason: " + ", ".join(r.value for r in DeadLetterReason),
     ),
 ]
 

@@ -112,10 +112,6 @@ class Paging:
     offset: int
     limit: int
 
-    def slice(self, items: list[T]) -> list[T]:
-        """This page of `items`."""
-        return items[self.offset : self.offset + self.limit]
-
 
 def get_paging(
     context: ContextDep,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -252,16 +252,3 @@ class DeliveryLedger:
         )
         with self._sessions() as s:
             return [AttemptInfo.model_validate(row) for row in s.scalars(stmt)]
-
-    def prune(self, older_than: timedelta) -> int:
-        """Delete finished deliveries (and their attempts) finished longer ago than
-        `older_than`; pending ones stay. Returns how many deliveries went."""
-        cutoff = utcnow() - older_than
-        with self._sessions.begin() as s:
-            result = s.execute(
-                delete(WebhookDelivery).where(
-                    WebhookDelivery.status != DeliveryStatus.PENDING.value,
-                    WebhookDelivery.finished_at < cutoff,
-                )
-            )
-            return cast(CursorResult[Any], result).rowcount

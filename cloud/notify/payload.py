@@ -13,7 +13,7 @@ Pure functions, no I/O. The body of every delivery is one event:
       "location": null,
       "order": {"id": 17, "quantity": 400.0, "unit": "pcs"},   only when the alert names an order
       "data": {...}                    every field of the alert (vmi.wire.Alert) that is
-    }                                  set, its time in UTC
+    }                                  set, its time in UTC, in `DATA_ORDER`
 
 The event id is derived from the alert itself (a UUIDv5 of `data`), so it is
 the same on every retry, after a restart, and when several collectors report
@@ -43,7 +43,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from vmi.wire import Alert
+from vmi.wire import Alert, ReorderAlert
 
 API_VERSION = 1
 EVENT_TYPE_PREFIX = "vmi.alert."
@@ -52,6 +52,28 @@ EVENT_ID_HEADER = "X-VMI-Event-Id"
 EVENT_TYPE_HEADER = "X-VMI-Event-Type"
 ATTEMPT_HEADER = "X-VMI-Delivery-Attempt"
 DEFAULT_TOLERANCE_S = 300.0
+DATA_ORDER = (
+    "v",
+    "kind",
+    "site",
+    "sku",
+    "device",
+    "location",
+    "at",
+    "order_id",
+    "order_quantity",
+    "on_hand",
+    "inventory_position",
+    "rate_per_day",
+    "days_of_cover",
+    "stockout_days_p10",
+    "reorder_point",
+    "reorder_days",
+    "event",
+    "message",
+)
+"""The order of `data`'s keys, whatever the alert's kind: receivers see stable bytes.
+A field not listed here comes after these, in the alert model's order."""
 """How far (either way) a signature's timestamp may be from the receiver's clock."""
 
 # Event ids are UUIDv5 names in this namespace (itself uuid5(NAMESPACE_URL, ...)).
@@ -65,9 +87,10 @@ def event_type(alert: Alert) -> str:
 
 def alert_data(alert: Alert) -> dict[str, Any]:
     """The alert's fields that are set, as JSON values; its time in UTC (`...Z`)."""
-    data = alert.model_dump(mode="json", exclude_none=True)
-    data["at"] = _utc_text(alert.at)
-    return data
+    fields = alert.model_dump(mode="json", exclude_none=True)
+    fields["at"] = _utc_text(alert.at)
+    data = {key: fields.pop(key) for key in DATA_ORDER if key in fields}
+    return data | fields
 
 
 def event_id(alert: Alert) -> str:
@@ -92,7 +115,7 @@ def build_event(alert: Alert) -> dict[str, Any]:
         "device": alert.device,
         "location": alert.location,
     }
-    if alert.order_id is not None or alert.order_quantity is not None:
+    if isinstance(alert, ReorderAlert):
         event["order"] = {"id": alert.order_id, "quantity": alert.order_quantity, "unit": "pcs"}
     event["data"] = alert_data(alert)
     return event

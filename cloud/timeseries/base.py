@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 LEVEL_MEASUREMENT = "stock_level"
 
@@ -120,4 +120,18 @@ class TimeSeriesStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class LineProtocolStore(Protocol):
+    """A store that also takes InfluxDB line protocol as it is (a capability, not a type).
+
+    The collector renders a message's lines as it decodes it when its store
+    has this capability, and writes them as they are: no point objects on
+    the hot path. Lines follow `cloud/timeseries/line_protocol.py`.
+    """
+
+    def write_lines(self, lines: Sequence[str]) -> None:
+        """Write pre-rendered lines (precision ms) in one write; may raise `StoreError`."""
         ...

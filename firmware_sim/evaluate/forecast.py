@@ -1,6 +1,6 @@
-"""Demand forecasts for the simulated project policy, from `cloud.demand`.
+"""Demand forecasts for the simulated project policy, from `cloud.replenishment.demand`.
 
-The cloud's forecaster (`cloud.demand.forecast_many`, vectorized over series)
+The cloud's forecaster (`cloud.replenishment.demand.forecast_many`, vectorized over series)
 reports the rate on the last observed day and its trend; the policy wants the
 rate expected tomorrow, and how uncertain that rate is: an exponentially
 weighted mean with smoothing alpha over days of spread sigma has a standard
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cloud.demand import forecast_many
+from cloud.replenishment.demand import forecast_many
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from cloud.inventory_math import (
+from cloud.replenishment.inventory_math import (
     economic_order_quantity,
     replenishment_levels,
     replenishment_quantity,
@@ -42,7 +42,7 @@ def cycle_quantity(mean_daily: npt.ArrayLike, scenario: Scenario) -> FloatArray:
 
 @dataclass
 class ProjectPolicy:
-    """`cloud.policy` on `cloud.demand` forecasts, recomputed for every SKU each evening.
+    """`cloud.replenishment.policy` on `cloud.replenishment.demand` forecasts, every evening.
 
     An (s, S) policy reviewed daily: the reorder point is the expected demand
     over the protection interval P (lead time + the one-day review) plus safety

@@ -85,7 +85,7 @@ def test_one_open_order_per_site_and_sku(book: OrderBook) -> None:
     assert create(book, site="t") is not None
     open_order = book.open_order("s", "X")
     assert open_order is not None
-    book.set_status(open_order.id, OrderStatus.RECEIVED, AT)
+    book.receive_refill(open_order.id, AT, 10)
     assert book.open_order("s", "X") is None
     assert create(book) is not None, "a new order is allowed once the last one is closed"
     assert [o.status for o in book.orders("s")] == ["received", "proposed", "proposed"]
@@ -234,40 +234,89 @@ def test_moving_an_unknown_order_is_a_key_error(book: OrderBook) -> None:
     with pytest.raises(UnknownOrder, match="no order #999"):
         book.confirm(999, AT)
     with pytest.raises(KeyError):
-        book.set_status(999, OrderStatus.RECEIVED, AT)
+        book.receive_refill(999, AT, 10)
     with pytest.raises(KeyError):
         book.get(999)
 
 
-def test_set_status_overrides_the_lifecycle(book: OrderBook) -> None:
+@pytest.mark.parametrize("status", ["proposed", "confirmed", "shipped"])
+def test_a_refill_receives_an_order_from_any_open_status(book: OrderBook, status: str) -> None:
     order = new_order(book)
-    book.set_status(order.id, OrderStatus.RECEIVED, LATER)
+    if status != "proposed":
+        book.confirm(order.id, AT)
+    if status == "shipped":
+        book.ship(order.id, expected_arrival=LATER, at=AT)
+    received = book.receive_refill(order.id, LATER, 37.5)
     stored = book.get(order.id)
-    assert stored.status == "received"
+    assert received.status == stored.status == "received"
     assert utc(stored.received_at) == LATER
+    assert stored.received_quantity == 37.5, "the refilled units, not the quantity ordered"
 
 
-def test_two_processes_moving_one_order_cannot_both_win(sql_url: str) -> None:
+@pytest.mark.parametrize("final", ["cancelled", "received"])
+def test_a_refill_never_overrides_a_final_status(book: OrderBook, final: str) -> None:
+    order = new_order(book)
+    if final == "cancelled":
+        book.cancel(order.id, AT, "not needed")
+    else:
+        book.receive_refill(order.id, AT, 5)
+    before = book.get(order.id)
+    with pytest.raises(OrderTransitionError, match=f"is {final}"):
+        book.receive_refill(order.id, LATER, 40)
+    after = book.get(order.id)
+    assert (after.status, after.updated_at, after.received_quantity) == (
+        before.status,
+        before.updated_at,
+        before.received_quantity,
+    )
+
+
+Move = Callable[[OrderBook, int, int], object]
+"""One process's move: (its order book, the order id, its index)."""
+
+
+def race(sql_url: str, odd: Move, even: Move) -> tuple[list[object], Order]:
+    """Four processes move one order at once, odd and even ones differently.
+
+    Returns each one's result ("moved" or "refused") and the order afterwards.
+    """
     books = [OrderBook(sql_url) for _ in range(4)]
     order = new_order(books[0])
 
-    def cancel_or_confirm(i: int) -> str:
+    def move(i: int) -> str:
         try:
-            if i % 2:
-                books[i].confirm(order.id, LATER)
-            else:
-                books[i].cancel(order.id, LATER, f"by {i}")
+            (odd if i % 2 else even)(books[i], order.id, i)
         except OrderTransitionError:
             return "refused"
         return "moved"
 
-    results = run_together(len(books), cancel_or_confirm)
-    final = books[0].get(order.id).status
-    moved = results.count("moved")
-    # Confirm then cancel is a legal sequence; anything else leaves one winner.
-    assert (moved, final) in {(1, "confirmed"), (1, "cancelled"), (2, "cancelled")}
+    results = run_together(len(books), move)
+    final = books[0].get(order.id)
     for b in books:
         b.close()
+    return results, final
+
+
+def test_two_processes_moving_one_order_cannot_both_win(sql_url: str) -> None:
+    results, final = race(
+        sql_url,
+        odd=lambda book, order_id, _i: book.confirm(order_id, LATER),
+        even=lambda book, order_id, i: book.cancel(order_id, LATER, f"by {i}"),
+    )
+    # Confirm then cancel is a legal sequence; anything else leaves one winner.
+    moved = results.count("moved")
+    assert (moved, final.status) in {(1, "confirmed"), (1, "cancelled"), (2, "cancelled")}
+
+
+def test_a_refill_and_a_cancel_at_once_leave_one_winner(sql_url: str) -> None:
+    results, final = race(
+        sql_url,
+        odd=lambda book, order_id, _i: book.receive_refill(order_id, LATER, 12),
+        even=lambda book, order_id, i: book.cancel(order_id, LATER, f"by {i}"),
+    )
+    assert results.count("moved") == 1, results
+    assert final.status in {"received", "cancelled"}
+    assert (final.received_quantity == 12) == (final.status == "received")
 
 
 # -- the change listener ---------------------------------------------------
@@ -284,7 +333,7 @@ def test_the_listener_hears_every_change(sql_url: str) -> None:
         book.confirm(order.id, AT)
     book.receive(order.id, LATER)
     other = new_order(book, sku="Y")
-    book.set_status(other.id, OrderStatus.CANCELLED, AT)
+    book.cancel(other.id, AT, "not needed")
     assert heard == [
         (order.id, "proposed"),
         (order.id, "confirmed"),

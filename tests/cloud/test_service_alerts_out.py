@@ -23,12 +23,10 @@ from cloud.notify import (
 from cloud.service import CloudService
 from cloud.timeseries import SqliteStore
 from cloud.timeseries.base import LevelPoint
-from tests.cloud.test_collector import Broker, broker
+from tests.cloud.broker_client import Broker
 from tests.servers import MosquittoServer
 from tests.waiting import wait_for
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
-
-__all__ = ["broker"]
 
 
 class Receiver:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud.broker_access import hash_password, parse_passwd, verify_password
+from cloud.broker.access import hash_password, parse_passwd, verify_password
 from cloud.catalog import (
     AgreementSpec,
     Catalog,

@@ -27,11 +27,12 @@ from tests.processes import start_vmi, stop
 from tests.servers import MosquittoServer
 from tests.waiting import wait_for as _wait_for
 from vmi.wire import (
-    Alert,
     DeviceStatus,
     Reading,
     ReadingsBatch,
+    ReorderAlert,
     alerts_topic,
+    decode_alert,
     encode,
     readings_topic,
     status_topic,
@@ -212,12 +213,12 @@ min_history_days = 0.00003
     assert order.sku == sku
     assert order.status == "proposed"
     assert 20 <= order.on_hand_at_trigger < LEVELS[0]
-    alerts = [Alert.model_validate_json(p) for p in listener.on(alerts_topic(site))]
-    alerts = [a for a in alerts if a.kind == "reorder"]  # stock alerts may come too
-    assert len(alerts) == 1
-    assert alerts[0].order_id == order.id
-    assert alerts[0].order_quantity == order.quantity
-    assert alerts[0].kind == "reorder"
+    alerts = [decode_alert(p) for p in listener.on(alerts_topic(site))]
+    reorders = [a for a in alerts if isinstance(a, ReorderAlert)]  # stock alerts may come too
+    assert len(reorders) == 1
+    assert reorders[0].order_id == order.id
+    assert reorders[0].order_quantity == order.quantity
+    assert reorders[0].kind == "reorder"
 
     # A clean shutdown leaves `offline` as the retained status.
     wait_for(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from tests.vmi.wire_samples import T, batch_dict
 from vmi.errors import WireError
 from vmi.wire import (
     DeviceCommand,
@@ -21,20 +21,6 @@ from vmi.wire import (
 from vmi.wire_doc import render
 
 ROOT = Path(__file__).resolve().parents[2]
-T = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-
-
-def batch_dict(**over: object) -> dict[str, object]:
-    d: dict[str, object] = {
-        "v": 1,
-        "site": "s1",
-        "device": "d1",
-        "seq": 7,
-        "sent_at": T.isoformat(),
-        "readings": [{"time": T.isoformat(), "location": "A-01", "sku": "BOLT-M8", "quantity": 12}],
-    }
-    d.update(over)
-    return d
 
 
 def decode(d: object, topic: str = "vmi/v1/s1/d1/readings") -> ReadingsBatch:

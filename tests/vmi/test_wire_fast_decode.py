@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from cloud.points import levels_of
+from cloud.ingest.points import levels_of
 from cloud.timeseries.line_protocol import level_line, level_lines
-from tests.vmi.test_wire import batch_dict
+from tests.vmi.wire_samples import batch_dict
 from vmi.errors import WireError
 from vmi.wire import ReadingsBatch, _decode_readings_stepwise, decode_readings, encode
 

@@ -1,4 +1,4 @@
-"""Active alerts (`cloud.alert_state`): each stock or sensor alert raised once per episode.
+"""Active alerts (`cloud.replenishment.alert_state`): each alert raised once per episode.
 
 Revision ID: 0003
 Revises: 0002

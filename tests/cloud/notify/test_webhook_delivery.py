@@ -9,7 +9,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,21 +27,14 @@ from cloud.notify import (
     verify_signature,
 )
 from cloud.notify.payload import encode_event
+from tests.cloud.notify.sample_alerts import sample_alert
 from tests.cloud.notify.webhook_receiver import Received, WebhookReceiver, wait_until
-from vmi.wire import Alert, AlertKind
+from vmi.wire import AlertKind
 
 SAMPLE_CATALOG = Path(__file__).parents[3] / "cloud" / "sample-catalog.yaml"
-AT = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
 FAST = RetryPolicy(max_attempts=5, base_delay_s=0.05, max_delay_s=0.2, jitter=0.0)
 
 MakeNotifier = Callable[..., WebhookNotifier]
-
-
-def alert(kind: AlertKind = AlertKind.REORDER, site: str = "acme-north", **fields: object) -> Alert:
-    base: dict[str, object] = {"kind": kind, "site": site, "at": AT, "message": "m"}
-    if "device" not in fields:
-        base |= {"sku": "BOLT-M8", "order_id": 7, "order_quantity": 200}
-    return Alert.model_validate(base | fields)
 
 
 @pytest.fixture
@@ -102,7 +94,7 @@ def test_delivered_signed_and_logged(
         sub_id, secret = subscribe(subs, receiver.url)
         notifier = make_notifier()
         notifier.start()
-        a = alert()
+        a = sample_alert()
         assert notifier.notify(a)
         (request,) = receiver.wait_for(1)
         assert_signed(request, secret)
@@ -137,7 +129,7 @@ def test_500_twice_then_200_is_three_attempts_one_delivery(
         sub_id, secret = subscribe(subs, receiver.url)
         notifier = make_notifier()
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         delivery = wait_until(lambda: finished(notifier, sub_id))
         requests = receiver.received
     assert len(requests) == 3
@@ -165,7 +157,7 @@ def test_400_is_not_retried(subs: WebhookSubscriptions, make_notifier: MakeNotif
         sub_id, _ = subscribe(subs, receiver.url)
         notifier = make_notifier()
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         delivery = wait_until(lambda: finished(notifier, sub_id))
         assert len(receiver.received) == 1
     assert delivery.status is DeliveryStatus.FAILED
@@ -185,7 +177,7 @@ def test_429_waits_as_retry_after_asks(
         sub_id, _ = subscribe(subs, receiver.url)
         notifier = make_notifier()
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         delivery = wait_until(lambda: finished(notifier, sub_id))
     first, second = notifier.ledger.attempts(delivery.id)
     assert (first.status_code, second.status_code) == (429, 200)
@@ -202,7 +194,7 @@ def test_gives_up_after_the_last_attempt(
             retry=RetryPolicy(max_attempts=3, base_delay_s=0.02, max_delay_s=0.05)
         )
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         delivery = wait_until(lambda: finished(notifier, sub_id))
         assert len(receiver.received) == 3
     assert delivery.status is DeliveryStatus.GIVEN_UP
@@ -220,7 +212,7 @@ def test_a_receiver_that_is_down_gets_it_when_it_comes_up(
         retry=RetryPolicy(max_attempts=100, base_delay_s=0.05, max_delay_s=0.1, jitter=0)
     )
     notifier.start()
-    notifier.notify(alert())
+    notifier.notify(sample_alert())
     wait_until(lambda: notifier.stats.attempts >= 3, what="three refused attempts")
     with receiver:
         delivery = wait_until(lambda: finished(notifier, sub_id))
@@ -243,7 +235,7 @@ def test_pending_deliveries_survive_a_restart(
         slow = RetryPolicy(max_attempts=5, base_delay_s=1.0, max_delay_s=1.0, jitter=0)
         first = make_notifier(retry=slow)
         first.start()
-        first.notify(alert())
+        first.notify(sample_alert())
         wait_until(lambda: first.stats.retries_scheduled == 1, what="a retry scheduled")
         assert first.stop(timeout_s=10)
         pending = one_delivery(first, sub_id)
@@ -251,7 +243,7 @@ def test_pending_deliveries_survive_a_restart(
         assert pending.attempts == 1
 
         # Queued but never started: stop() still stores it.
-        unsent = alert(AlertKind.STOCKOUT)
+        unsent = sample_alert(AlertKind.STOCKOUT)
         never_started = make_notifier()
         assert never_started.notify(unsent)
         assert never_started.stop(timeout_s=10)
@@ -285,10 +277,12 @@ def test_filters_are_honoured(
         notifier = make_notifier(tenants_of=CatalogTenants(catalog))
         notifier.start()
         sent = [
-            alert(site="acme-north", sku="BOLT-M8"),  # north
-            alert(AlertKind.STOCKOUT, site="acme-south", sku="BOLT-M8"),  # nobody
-            alert(AlertKind.SENSOR_SILENT, site="acme-south", device="gw-acme-south-01"),
-            alert(AlertKind.STOCKOUT_IMMINENT, site="nordwerk-hh", sku="GLOVE-L"),  # safeguard
+            sample_alert(site="acme-north", sku="BOLT-M8"),  # north
+            sample_alert(AlertKind.STOCKOUT, site="acme-south", sku="BOLT-M8"),  # nobody
+            sample_alert(AlertKind.SENSOR_SILENT, site="acme-south", device="gw-acme-south-01"),
+            sample_alert(
+                AlertKind.STOCKOUT_IMMINENT, site="nordwerk-hh", sku="GLOVE-L"
+            ),  # safeguard
         ]
         for a in sent:
             notifier.notify(a)
@@ -312,7 +306,7 @@ def test_the_same_alert_twice_is_delivered_once(
     with WebhookReceiver() as receiver:
         sub_id, _ = subscribe(subs, receiver.url)
         one, two = make_notifier(), make_notifier()
-        a = alert()
+        a = sample_alert()
         one.notify(a)
         two.notify(a)  # e.g. a second collector, or a redelivered message
         one.start()
@@ -332,12 +326,12 @@ def test_a_revoked_subscription_gets_nothing_more(
         sub_id, _ = subscribe(subs, receiver.url)
         notifier = make_notifier()
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         receiver.wait_for(1)
         subs.revoke(sub_id)  # while the first attempt waits for its answer
         gate.set()
         wait_until(lambda: notifier.stats.attempts == 1, what="the attempt logged")
-        notifier.notify(alert(AlertKind.STOCKOUT))
+        notifier.notify(sample_alert(AlertKind.STOCKOUT))
         wait_until(lambda: notifier.stats.unmatched == 1, what="the next alert unmatched")
         assert len(receiver.received) == 1
     delivery = one_delivery(notifier, sub_id)
@@ -349,7 +343,7 @@ def test_a_revoked_subscription_gets_nothing_more(
 
 
 def test_a_full_queue_drops_by_its_policy(make_notifier: MakeNotifier) -> None:
-    alerts = [alert(order_id=n) for n in range(4)]
+    alerts = [sample_alert(order_id=n) for n in range(4)]
     newest = make_notifier(queue_size=2, overflow="drop_newest")
     assert [newest.notify(a) for a in alerts] == [True, True, False, False]
     oldest = make_notifier(queue_size=2, overflow="drop_oldest")
@@ -365,7 +359,7 @@ def test_notify_after_stop_is_refused(make_notifier: MakeNotifier) -> None:
     notifier = make_notifier()
     notifier.start()
     assert notifier.stop(timeout_s=10)
-    assert not notifier.notify(alert())
+    assert not notifier.notify(sample_alert())
     assert notifier.stats.dropped_stopped == 1
 
 
@@ -382,7 +376,7 @@ def test_secrets_stay_out_of_logs_and_the_delivery_log(
         sub_id, secret = subscribe(subs, url)
         notifier = make_notifier()
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         delivery = wait_until(lambda: finished(notifier, sub_id))
         first = receiver.received[0]
     assert delivery.status is DeliveryStatus.FAILED
@@ -420,6 +414,6 @@ def test_stop_is_bounded_while_a_receiver_hangs(
         subscribe(subs, f"http://{host}:{port}/hook")
         notifier = make_notifier(timeout_s=1.0)
         notifier.start()
-        notifier.notify(alert())
+        notifier.notify(sample_alert())
         wait_until(lambda: notifier.ledger.deliveries(), what="a stored delivery")
         assert notifier.stop(timeout_s=5)

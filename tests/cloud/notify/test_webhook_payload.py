@@ -21,12 +21,12 @@ from cloud.notify.payload import (
     verify_signature,
 )
 from cloud.notify.retry import RetryPolicy, is_retryable, retry_after_seconds
-from vmi.wire import Alert, AlertKind
+from tests.cloud.notify.sample_alerts import sample_alert
+from vmi.wire import AlertKind, ReorderAlert, SensorSilentAlert
 
 SECRET = "whsec_test-secret-0123456789abcdef"
 
-REORDER = Alert(
-    kind=AlertKind.REORDER,
+REORDER = ReorderAlert(
     site="acme-north",
     sku="BOLT-M8",
     at=datetime(2025, 3, 5, 11, 21, tzinfo=timezone(timedelta(hours=1))),
@@ -41,8 +41,7 @@ REORDER = Alert(
     message="reorder 400 x BOLT-M8 for acme-north: 2.83 days of cover <= 3 (lead 2 + safety 1)",
 )
 
-SILENT = Alert(
-    kind=AlertKind.SENSOR_SILENT,
+SILENT = SensorSilentAlert(
     site="acme-north",
     device="gw-acme-north-01",
     location="A-01",
@@ -86,7 +85,7 @@ def test_sensor_event_names_the_device_and_has_no_order() -> None:
 
 
 def test_every_alert_kind_has_a_type() -> None:
-    types = {build_event(SILENT.model_copy(update={"kind": k}))["type"] for k in AlertKind}
+    types = {build_event(sample_alert(k))["type"] for k in AlertKind}
     assert types == {f"vmi.alert.{k.value}" for k in AlertKind}
 
 

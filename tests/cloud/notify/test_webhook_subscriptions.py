@@ -4,7 +4,6 @@ delete, filters, and tenants from the catalog; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,10 @@ from cloud.notify import (
     WebhookSubscriptionCreate,
     WebhookSubscriptions,
 )
+from tests.cloud.notify.sample_alerts import sample_alert
 from vmi.wire import Alert, AlertKind
 
 SAMPLE_CATALOG = Path(__file__).parents[3] / "cloud" / "sample-catalog.yaml"
-AT = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
-
-
-def alert(kind: AlertKind = AlertKind.REORDER, site: str = "acme-north", **fields: object) -> Alert:
-    data: dict[str, object] = {"sku": "BOLT-M8"} if "device" not in fields else {}
-    return Alert.model_validate(
-        {"kind": kind, "site": site, "at": AT, "message": "m"} | data | fields
-    )
 
 
 @pytest.fixture
@@ -126,14 +118,14 @@ def test_filters(subs: WebhookSubscriptions) -> None:
     def matched(a: Alert, tenants: set[str] | None = None) -> set[int]:
         return {t.id for t in subs.match(a, tenants or set())}
 
-    assert matched(alert()) == {everything, north, stock}
-    assert matched(alert(), {"boltwerk", "acme"}) == {everything, north, stock, boltwerk}
-    assert matched(alert(site="acme-south")) == {everything, stock}
-    silent = alert(AlertKind.SENSOR_SILENT, device="gw-acme-north-01")
+    assert matched(sample_alert()) == {everything, north, stock}
+    assert matched(sample_alert(), {"boltwerk", "acme"}) == {everything, north, stock, boltwerk}
+    assert matched(sample_alert(site="acme-south")) == {everything, stock}
+    silent = sample_alert(AlertKind.SENSOR_SILENT, device="gw-acme-north-01")
     assert matched(silent) == {everything, north, north_sensors}
-    assert matched(alert(AlertKind.STOCKOUT_IMMINENT, site="nordwerk-hh"), {"safeguard"}) == {
-        everything
-    }
+    assert matched(
+        sample_alert(AlertKind.STOCKOUT_IMMINENT, site="nordwerk-hh"), {"safeguard"}
+    ) == {everything}
 
 
 def test_tenants_come_from_the_catalog(sql_url: str) -> None:
@@ -141,13 +133,13 @@ def test_tenants_come_from_the_catalog(sql_url: str) -> None:
     try:
         catalog.load_file(SAMPLE_CATALOG)
         tenants = CatalogTenants(catalog)
-        assert tenants(alert(sku="BOLT-M8")) == {"acme", "boltwerk"}
-        assert tenants(alert(sku="GLOVE-L")) == {"acme", "safeguard"}
-        assert tenants(alert(sku="EARPLUG-200")) == {"acme"}  # no agreement at this site
-        gateway = alert(AlertKind.SENSOR_SILENT, device="gw-acme-north-01")
+        assert tenants(sample_alert(sku="BOLT-M8")) == {"acme", "boltwerk"}
+        assert tenants(sample_alert(sku="GLOVE-L")) == {"acme", "safeguard"}
+        assert tenants(sample_alert(sku="EARPLUG-200")) == {"acme"}  # no agreement at this site
+        gateway = sample_alert(AlertKind.SENSOR_SILENT, device="gw-acme-north-01")
         assert tenants(gateway) == {"acme", "boltwerk", "safeguard"}
-        at_a03 = alert(AlertKind.SENSOR_ANOMALY, device="gw-acme-north-01", location="A-03")
+        at_a03 = sample_alert(AlertKind.SENSOR_ANOMALY, device="gw-acme-north-01", location="A-03")
         assert tenants(at_a03) == {"acme", "safeguard"}
-        assert tenants(alert(site="unknown-site")) == set()
+        assert tenants(sample_alert(site="unknown-site")) == set()
     finally:
         catalog.close()

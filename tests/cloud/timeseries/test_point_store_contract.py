@@ -9,13 +9,16 @@ import pytest
 
 from cloud.errors import StoreRejected
 from cloud.timeseries import TimeSeriesStore
+from cloud.timeseries.base import Point
 from cloud.timeseries.measurements import COLLECTOR_HEALTH, DEVICE_STATUS, STOCK_EVENT
-from tests.cloud.timeseries.test_store_contract import HOSTILE, LONG_AGO, T0, store
+from tests.cloud.timeseries.samples import HOSTILE, LONG_AGO, T0
 
-__all__ = ["store"]  # the parametrized fixture, shared with the level contract
+# `store`, each TimeSeriesStore in turn, is the fixture of conftest.py.
 
 
-def event(minutes: float = 0, *, kind: str = "pick", sku: str | None = "SKU-1", **fields: object):
+def event(
+    minutes: float = 0, *, kind: str = "pick", sku: str | None = "SKU-1", **fields: object
+) -> Point:
     return STOCK_EVENT.point(
         tags={"site": "s1", "device": "gw-1", "kind": kind, "location": "A-01", "sku": sku},
         fields={"quantity": 2.0, "detail": "", "seq": 7, **fields},  # type: ignore[dict-item]

@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 import pytest
 
 from cloud.errors import StoreRejected
-from cloud.timeseries import InfluxStore, LevelPoint, SqliteStore, TimeSeriesStore
-
-T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
-
-HOSTILE = [
-    "Acme, Inc.",
-    "a=b c=d",
-    "it's",
-    'say "hi"',
-    "' OR site =~ /.*/ --",
-    r"back\slash",
-    r"a\,b\ c\=d",
-    '\\"',
-    "ünïcødé 😀 货架",
-    " spaced ",
-    "tab\there",
-]
-
-
-@pytest.fixture(params=["influx", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TimeSeriesStore]:
-    """Each implementation, empty; InfluxDB gets a database of its own."""
-    if request.param == "sqlite":
-        sqlite = SqliteStore(tmp_path / "levels.db")
-        yield sqlite
-        sqlite.close()
-        return
-    url: str = request.getfixturevalue("influx_db_url")
-    influx = InfluxStore(url)
-    influx.ensure_database()
-    yield influx
-    influx.close()
-    # Drop it so the session server stays small.
-    server = url.rsplit("/", 1)[0]
-    httpx.post(f"{server}/query", params={"q": f'DROP DATABASE "{influx.database}"'})
+from cloud.timeseries import LevelPoint, TimeSeriesStore
+from tests.cloud.timeseries.samples import HOSTILE, LONG_AGO, T0
 
 
 def level(

@@ -1,0 +1,44 @@
+"""The collector's counters as Prometheus metric families (`vmi_collector_*`)."""
+
+from __future__ import annotations
+
+from cloud.ingest.collector import Collector
+from cloud.prometheus import Exposition
+
+
+def collector_metrics(collector: Collector) -> str:
+    """Every metric of one collector in the Prometheus text exposition format."""
+    s = collector.stats
+    out = Exposition("vmi_collector_")
+    out.by_label(
+        "messages_total",
+        "counter",
+        "MQTT messages received, by kind (readings, events, status).",
+        "kind",
+        s.arrived,
+    )
+    out.counter("events_written_total", "Events written to the store.", s.events_written)
+    out.counter(
+        "statuses_written_total", "Device statuses written to the store.", s.statuses_written
+    )
+    out.counter("readings_written_total", "Levels written to the store.", s.readings_written)
+    out.counter("writes_total", "Successful store writes.", s.writes)
+    out.counter("write_seconds_total", "Time spent in successful store writes.", s.write_seconds)
+    out.counter("write_retries_total", "Store writes retried (store unavailable).", s.write_retries)
+    out.by_label(
+        "rejected_total",
+        "counter",
+        "Messages rejected to the dead-letter topic, by reason.",
+        "reason",
+        s.rejected,
+    )
+    out.gauge("lag_seconds", "Receive time minus send time of the newest message.", s.lag_s)
+    out.gauge("in_flight", "Messages received and not yet acknowledged.", collector.in_flight)
+    out.gauge("connected", "1 while connected to the broker.", collector.connected)
+    out.counter(
+        "sequence_gaps_total", "Device messages skipped over (this collector).", s.sequences.gaps
+    )
+    out.counter(
+        "sequence_replays_total", "Device messages seen again or out of order.", s.sequences.replays
+    )
+    return out.text()

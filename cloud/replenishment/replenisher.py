@@ -1,0 +1,159 @@
+"""The replenisher: evaluation rounds over touched (site, SKU)s. All shared state
+lives in the stores.
+
+A round reads the stores once for all its keys (level series, open orders,
+agreements, active alerts), projects them in one vectorized pass
+(`projection`), then for each key `decide`s (pure) and carries the decision
+out (`effects`), and writes one `projection` point per key for the boards.
+`Scheduler` says which keys a round takes; `run` drives rounds until stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+
+from cloud.catalog import AgreementSpec, Catalog, SkuSpec
+from cloud.config import ReplenishmentConfig
+from cloud.errors import StoreError
+from cloud.orders import OrderBook
+from cloud.replenishment.alert_state import AlertState
+from cloud.replenishment.alerts import AlertRaiser
+from cloud.replenishment.decide import Decision, decide, refilled_since
+from cloud.replenishment.effects import UNASSIGNED, Effects
+from cloud.replenishment.metrics import ReplenisherStats
+from cloud.replenishment.policy import ReplenishmentRule
+from cloud.replenishment.projection import Projection, project_all
+from cloud.replenishment.scheduler import Key, Scheduler
+from cloud.timeseries.base import Point, TimeSeriesStore
+from cloud.timeseries.measurements import PROJECTION
+from vmi.clock import Clock
+from vmi.wire import Alert
+
+log = logging.getLogger(__name__)
+
+_RETRY_S = 1.0
+
+
+class Replenisher:
+    """Turns fresh levels into projections, orders and alerts."""
+
+    def __init__(
+        self,
+        config: ReplenishmentConfig,
+        *,
+        store: TimeSeriesStore,
+        orders: OrderBook,
+        alert_state: AlertState,
+        clock: Clock,
+        publish_alert: Callable[[Alert], None],
+        catalog: Catalog | None = None,
+        stats: ReplenisherStats | None = None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._orders = orders
+        self._clock = clock
+        self._catalog = catalog
+        self.stats = stats or ReplenisherStats()
+        self.alerts = AlertRaiser(alert_state, publish_alert, self.stats)
+        self.scheduler = Scheduler(evaluate_every_s=config.evaluate_every_s)
+        self._effects = Effects(orders=orders, alerts=self.alerts, stats=self.stats)
+        # The latest projection and decision per (site, SKU): a view for
+        # display, rebuilt from the stores on every evaluation, never the
+        # record of anything.
+        self.projections: dict[Key, Projection] = {}
+        self.decisions: dict[Key, Decision] = {}
+
+    def touch(self, keys: Iterable[Key]) -> None:
+        """Mark (site, SKU)s as having new levels; `run` evaluates them soon."""
+        self.scheduler.touch(keys)
+
+    def run(self, stop: threading.Event) -> None:
+        """Evaluate touched keys until `stop` is set."""
+        while not stop.is_set():
+            keys = self.scheduler.next_round()
+            if not keys:
+                continue
+            try:
+                self.evaluate(keys)
+            except StoreError as exc:
+                # The levels are stored; the keys are evaluated again shortly.
+                self.stats.round_failures += 1
+                log.warning("replenishment evaluation failed (%s); will retry", exc)
+                self.scheduler.retry(keys)
+                stop.wait(_RETRY_S)
+
+    def evaluate(self, keys: Iterable[Key]) -> None:
+        """Project, decide and act for these (site, SKU)s now."""
+        started = time.monotonic()
+        now = self._clock.now()
+        window = self._config.window_days
+        wanted = sorted(set(keys))
+        # A few reads for the whole round, not several per key.
+        series = self._store.level_series_many(wanted, now - timedelta(days=window))
+        open_orders = self._orders.open_orders(wanted)
+        rules = self._rules_for(wanted)
+        active = self.alerts.active_among({site for site, _ in wanted})
+        projected = project_all(
+            series, now, window_days=window, noise_units=self._config.noise_units
+        )
+        points: list[Point] = []
+        for key in sorted(projected):
+            p = projected[key]
+            rule, supplier = rules[key]
+            order = open_orders.get(key)
+            refilled = refilled_since(series[key], order.created_at) if order is not None else 0.0
+            d = decide(p, rule, order, refilled_since_order=refilled)
+            self.projections[key] = p
+            self.decisions[key] = d
+            self.scheduler.record(key, d.inventory_position, d.reorder_point)
+            self._effects.apply(p, d, rule, open_order=order, supplier=supplier, active=active)
+            points.append(projection_point(p, d, supplier))
+            self.stats.projections += 1
+        if points:
+            self._store.write_points(points)
+        self.stats.rounds += 1
+        self.stats.evaluation_seconds += time.monotonic() - started
+
+    def rule_for(self, site: str, sku: str) -> tuple[ReplenishmentRule, str]:
+        """The rule for (site, SKU) and the supplier managing it (`unassigned`)."""
+        return self._rules_for([(site, sku)])[(site, sku)]
+
+    def _rules_for(self, keys: Sequence[Key]) -> dict[Key, tuple[ReplenishmentRule, str]]:
+        """Each key's rule and supplier; the catalog is read once per site, not per key."""
+        rules = {key: (self._config.rule_for(key[1]), UNASSIGNED) for key in keys}
+        if self._catalog is None:
+            return rules
+        for site in sorted({site for site, _ in keys}):
+            agreements = {a.sku: a for a in self._catalog.entries(AgreementSpec, site=site)}
+            skus = {s.code: s for s in self._catalog.entries(SkuSpec, site=site)}
+            for key in keys:
+                agreement = agreements.get(key[1]) if key[0] == site else None
+                if agreement is not None:
+                    rule = rules[key][0].for_agreement(agreement, skus.get(key[1]))
+                    rules[key] = (rule, agreement.supplier)
+        return rules
+
+
+def projection_point(p: Projection, d: Decision, supplier: str) -> Point:
+    """The `projection` point of one evaluation, for the boards and the API."""
+    return PROJECTION.point(
+        tags={"site": p.site, "sku": p.sku, "supplier": supplier},
+        fields={
+            "on_hand": p.on_hand,
+            "inventory_position": d.inventory_position,
+            "rate_per_day": p.rate_per_day,
+            "sigma_per_day": p.sigma_per_day,
+            "days_of_cover": p.days_of_cover,
+            "stockout_days_p10": p.stockout_days_p10,
+            "stockout_days_p90": p.stockout_days_p90,
+            "reorder_point": d.reorder_point,
+            "order_up_to": d.order_up_to,
+            "open_order_qty": d.open_order_qty,
+        },
+        time=p.at,
+    )

@@ -1,0 +1,139 @@
+"""The collector against real Mosquitto and real InfluxDB: good readings are
+stored; malformed ones are counted, dead-lettered with the reason, and change
+nothing else."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from cloud.config import CloudConfig
+from cloud.service import CloudService
+from tests.cloud.broker_client import Broker
+from tests.cloud.ingest.messages import T0, batch
+from tests.servers import MosquittoServer
+from tests.waiting import wait_for
+from vmi.wire import readings_topic
+
+
+def test_good_readings_are_stored_and_bad_ones_dead_lettered(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    topic = readings_topic(site, "d1")
+    bad = {
+        "bad_json": b"{this is not json",
+        "version": json.dumps(batch(site, 2, 5) | {"v": 99}).encode(),
+        "schema": json.dumps(batch(site, 3, 5) | {"seq": "three"}).encode(),
+        "topic_mismatch": json.dumps(batch("someone-else", 4, 5)).encode(),
+    }
+    broker.publish(topic, json.dumps(batch(site, 1, 10)).encode())
+    for payload in bad.values():
+        broker.publish(topic, payload)
+    broker.publish(topic, json.dumps(batch(site, 5, 8)).encode())
+
+    stats = service.collector.stats
+    # readings_written counts after the write; messages counts on arrival.
+    wait_for(
+        lambda: (
+            len(broker.dead) == len(bad)
+            and stats.arrived["readings"] == 6
+            and stats.readings_written == 2
+        ),
+        15,
+        "all messages",
+    )
+
+    # Only the two good readings were written.
+    stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
+    assert [(p.quantity, p.seq) for p in stored] == [(10.0, 1), (8.0, 5)]
+    assert service.store.level_series("someone-else", "X", T0 - timedelta(hours=1)) == []
+    assert stats.readings_written == 2
+
+    # Each rejection is counted and republished with its reason and payload.
+    assert dict(stats.rejected) == dict.fromkeys(bad, 1)
+    by_reason = {topic.rsplit("/", 1)[1]: letter for topic, letter in broker.dead}
+    assert set(by_reason) == set(bad)
+    for reason, payload in bad.items():
+        assert by_reason[reason]["reason"] == reason
+        assert by_reason[reason]["topic"] == topic
+        assert by_reason[reason]["payload"] == payload.decode()
+        assert by_reason[reason]["detail"]
+
+
+def test_duplicate_messages_store_one_point(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    payload = json.dumps(batch(site, 1, 10)).encode()
+    for _ in range(3):
+        broker.publish(readings_topic(site, "d1"), payload)
+    wait_for(lambda: service.collector.stats.readings_written == 3, 15, "three writes")
+    stored = service.store.level_series(site, "X", T0 - timedelta(hours=1))
+    assert [p.quantity for p in stored] == [10.0]
+
+
+def test_metrics_and_health_endpoints(
+    tmp_path: Path, mosquitto: MosquittoServer, influx_db_url: str, unique_id: str, broker: Broker
+) -> None:
+    config = CloudConfig.model_validate(
+        {
+            "mqtt": {"url": mosquitto.url, "client_id": f"m-{unique_id}"},
+            "store": {"url": influx_db_url},
+            "orders": {"url": f"sqlite:///{tmp_path / 'orders.db'}"},
+            "metrics": {"listen": "127.0.0.1:0"},
+        }
+    )
+    svc = CloudService(config)
+    svc.start()
+    try:
+        assert svc.collector.wait_connected(10)
+        assert svc.metrics is not None
+        base = f"http://127.0.0.1:{svc.metrics.port}"
+        site = f"{unique_id}-s"
+        for seq in (1, 2, 5, 2):
+            broker.publish(readings_topic(site, "d1"), json.dumps(batch(site, seq, 10)).encode())
+        broker.publish(readings_topic(site, "d1"), b"garbage")
+        wait_for(lambda: svc.collector.stats.readings_written == 4, 15, "four writes")
+        health = httpx.get(f"{base}/health", timeout=5)
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        samples = dict(
+            line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#")
+        )
+        assert samples['vmi_collector_messages_total{kind="readings"}'] == "5"
+        assert samples["vmi_collector_readings_written_total"] == "4"
+        assert samples['vmi_collector_rejected_total{reason="bad_json"}'] == "1"
+        assert samples["vmi_collector_sequence_gaps_total"] == "2"
+        assert samples["vmi_collector_sequence_replays_total"] == "1"
+        assert samples["vmi_collector_connected"] == "1"
+        assert float(samples["vmi_collector_lag_seconds"]) >= 0
+        # Replenishment reports under its own name, not the collector's.
+        wait_for(lambda: svc.replenisher.stats.projections >= 1, 15, "an evaluation")
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
+        assert "vmi_replenisher_projections_total" in names
+        assert "vmi_replenisher_orders_created_total" in names
+        assert "vmi_replenisher_alerts_published_total" in names
+        assert not {n for n in names if "orders" in n or "alerts" in n} & {
+            n for n in names if n.startswith("vmi_collector_")
+        }
+        assert httpx.get(f"{base}/nope", timeout=5).status_code == 404
+    finally:
+        svc.stop()
+
+
+def test_json_nested_too_deeply_is_dead_lettered_and_ingest_goes_on(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    topic = readings_topic(site, "d1")
+    broker.publish(topic, b"[" * 100_000 + b"]" * 100_000)
+    broker.publish(topic, json.dumps(batch(site, 1, 10)).encode())
+    wait_for(lambda: service.collector.stats.readings_written == 1, 15, "the good message")
+    wait_for(lambda: len(broker.dead) == 1, 15, "a dead letter")
+    assert broker.dead[0][0].endswith("/bad_json")
+    wait_for(lambda: service.collector.in_flight == 0, 15, "both acknowledged")
