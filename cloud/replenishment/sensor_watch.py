@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -38,6 +39,7 @@ ANOMALY_KINDS = frozenset(
     {EventKind.DRIFT, EventKind.MISMATCH, EventKind.COUNT_UNCERTAIN, EventKind.FAULT}
 )
 _RETRY_S = 1.0
+_IDLE_S = 0.2  # look at `stop` at least this often
 
 
 class SensorWatch:
@@ -57,6 +59,7 @@ class SensorWatch:
         self._clock = clock
         self._events: deque[EventsBatch] = deque()
         self._wake = threading.Condition()
+        self.turns = 0  # of the `run` loop: it sleeps between them, never spins
 
     def notice_events(self, batch: EventsBatch) -> None:
         """Queue a stored events message; `run` raises its anomalies soon."""
@@ -69,17 +72,19 @@ class SensorWatch:
         """Handle queued events as they come, and check for silence every
         `sensor_check_s` when `watch_silent_sensors` is set, until `stop`."""
         check_every = self._config.sensor_check_s
-        next_check = time.monotonic() + check_every
+        watching = self._config.watch_silent_sensors
+        next_check = time.monotonic() + check_every if watching else math.inf
         while not stop.is_set():
+            self.turns += 1
             with self._wake:
                 if not self._events:
-                    self._wake.wait(max(min(next_check - time.monotonic(), 0.2), 0.0))
+                    self._wake.wait(min(max(next_check - time.monotonic(), 0.0), _IDLE_S))
                 events = list(self._events)
                 self._events.clear()
             if not self._handle(events):
                 stop.wait(_RETRY_S)
                 continue
-            if self._config.watch_silent_sensors and time.monotonic() >= next_check:
+            if time.monotonic() >= next_check:
                 next_check = time.monotonic() + check_every
                 try:
                     self.check_silent()

@@ -96,6 +96,21 @@ def test_run_handles_events_and_checks_silence_only_where_told(
     r.close()
 
 
+def test_run_sleeps_between_turns_when_it_watches_no_silence(tmp_path: Path) -> None:
+    # Regression: with the silent check off, its deadline passed once and the
+    # loop then waited 0 s a turn: a busy loop on one core.
+    rules = {**RULES, "sensor_check_s": 0.01, "watch_silent_sensors": False}
+    r = make_rig(tmp_path, rules)
+    stop = threading.Event()
+    runner = threading.Thread(target=r.watch.run, args=(stop,))
+    runner.start()
+    stop.wait(1.0)  # at least 1 s of idling, some 5 turns of 0.2 s
+    stop.set()
+    runner.join(10)
+    assert 1 <= r.watch.turns <= 50, r.watch.turns
+    r.close()
+
+
 def test_events_without_anomalies_are_not_queued(rig: Rig) -> None:
     at = T0 + timedelta(minutes=1)
     pick = EventsBatch(
