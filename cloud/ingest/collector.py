@@ -5,11 +5,13 @@ the commit stored (`Committed`: the (site, SKU)s with new levels and the
 events batches), and it publishes the alerts it is handed
 (`publish_alert`); what is done with either is wired by `CloudService`.
 
-paho's network thread only queues messages; a decode thread turns a batch
-into what it stores, and a write thread writes it to the time-series store
-and only then acknowledges the messages to the broker (manual ack, QoS 1):
-at-least-once end to end. The two overlap: batches are decoded while the
-previous ones are written, and the write thread merges whatever has been
+paho's network thread only queues messages; the decode loop
+(`run_decoding`) turns a batch into what it stores, and the write loop
+(`run_writing`) writes it to the time-series store and only then
+acknowledges the messages to the broker (manual ack, QoS 1): at-least-once
+end to end. The owner runs each loop in a thread of its own. The two
+overlap: batches are decoded while the previous ones are written, and the
+write loop merges whatever has been
 decoded meanwhile into its next write, so writes stay large. Until
 a message is acknowledged the broker holds it and stops sending once its
 in-flight window is full, which bounds memory when the store is down.
