@@ -309,12 +309,12 @@ def test_published_ports_are_the_ports_the_services_listen_on(
     stack: dict[str, Any], init_output: Path
 ) -> None:
     cloud = load_cloud(init_output)
-    assert cloud.ingest.metrics.host_port is not None
+    assert cloud.metrics.host_port is not None
     listening = {
         "mosquitto": mosquitto_listener_port(),
         "influxdb": INFLUXDB_PORT,
         "grafana": GRAFANA_PORT,
-        "cloud": cloud.ingest.metrics.host_port[1],
+        "cloud": cloud.metrics.host_port[1],
     }
     for name, service in services(stack).items():
         for host, container in published_ports(service):
