@@ -246,7 +246,7 @@ Rig = Callable[[Mode], tuple[Any, Any]]
 
 
 def _aandd(mode: Mode) -> tuple[AandDEmulator, AandDScale]:
-    emu = AandDEmulator(mode=mode, settle_s=0.0, rate_hz=50.0, garbage_probability=1.0)
+    emu = AandDEmulator(mode=mode, rate_hz=50.0, garbage_probability=1.0)
     config = AandDConfig(
         type="aandd", port=emu.port, bytesize=8, parity="N", mode=mode, timeout_s=0.5
     )
@@ -254,7 +254,7 @@ def _aandd(mode: Mode) -> tuple[AandDEmulator, AandDScale]:
 
 
 def _stgs(mode: Mode) -> tuple[StGsEmulator, StGsIndicator]:
-    emu = StGsEmulator(mode=mode, settle_s=0.0, rate_hz=50.0, garbage_probability=1.0)
+    emu = StGsEmulator(mode=mode, rate_hz=50.0, garbage_probability=1.0)
     config = StGsConfig(type="stgs", port=emu.port, mode=mode, timeout_s=0.5)
     return emu, StGsIndicator(config)
 
