@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,18 +111,20 @@ def bench_parse(seconds: float) -> None:
 @contextlib.contextmanager
 def fifty_devices() -> Iterator[list[dict[str, Any]]]:
     from firmware_sim.aandd_scale import AandDEmulator
+    from firmware_sim.load_cell import DEFAULT_CELL
     from firmware_sim.mtsics_scale import MtSicsEmulator
-    from firmware_sim.openscale_board import OpenScaleEmulator
+    from firmware_sim.openscale_board import BOARD_CELL, OpenScaleEmulator
     from firmware_sim.sartorius_scale import SartoriusEmulator
-    from firmware_sim.stgs_indicator import StGsEmulator
+    from firmware_sim.stgs_indicator import INDICATOR_CELL, StGsEmulator
 
+    quick = replace(DEFAULT_CELL, settle_s=0.05)
     serial_8n1 = {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
     kinds: list[tuple[str, Callable[[], Any], dict[str, Any]]] = [
-        ("mtsics", lambda: MtSicsEmulator(settle_s=0.05), {}),
-        ("aandd", lambda: AandDEmulator(settle_s=0.05), serial_8n1),
-        ("stgs", lambda: StGsEmulator(settle_s=0.05), {}),
-        ("sartorius", lambda: SartoriusEmulator(settle_s=0.05), serial_8n1),
-        ("openscale", lambda: OpenScaleEmulator(settle_s=0.05), {}),
+        ("mtsics", lambda: MtSicsEmulator(cell=quick), {}),
+        ("aandd", lambda: AandDEmulator(cell=quick), serial_8n1),
+        ("stgs", lambda: StGsEmulator(cell=replace(INDICATOR_CELL, settle_s=0.05)), {}),
+        ("sartorius", lambda: SartoriusEmulator(cell=quick), serial_8n1),
+        ("openscale", lambda: OpenScaleEmulator(cell=replace(BOARD_CELL, settle_s=0.05)), {}),
     ]
     with contextlib.ExitStack() as stack:
         scales = []

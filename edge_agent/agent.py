@@ -22,7 +22,7 @@ from edge_agent.mismatch import MismatchDetector
 from edge_agent.outbox import MemoryOutbox, Outbox, SqliteOutbox
 from edge_agent.publisher import MqttPublisher
 from edge_agent.sequence import SequenceCounter
-from edge_agent.workers import DeviceStats, DeviceWorker, Outbound, ReaderWorker, ScaleWorker
+from edge_agent.workers import DeviceStats, Outbound, ReaderWorker, ScaleWorker
 from vmi import __version__
 from vmi.clock import Clock, SystemClock
 from vmi.wire import DeviceCommand, Event, EventKind, EventsBatch, Reading, ReadingsBatch
@@ -132,7 +132,7 @@ class EdgeAgent:
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set, then publish `offline` and close everything."""
         self.publisher.start()
-        workers: list[DeviceWorker] = [*self._scales, *self._readers]
+        workers: list[ScaleWorker | ReaderWorker] = [*self._scales, *self._readers]
         threads = [
             threading.Thread(target=w.run, args=(stop,), name=f"dev-{w.driver.name}", daemon=True)
             for w in workers

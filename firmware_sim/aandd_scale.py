@@ -11,8 +11,8 @@ With `acknowledge=True` (the balance's "AK, error code" function) control
 commands are answered `<AK>` CR LF on receipt and again when done, and
 refusals with `EC,Exx`; without it the balance never answers them.
 
-The load model (settling, noise, creep with `drift_g_per_s`) lives in
-`firmware_sim.pty_scale.PtyScale`; `piece_weight_g` switches to counting mode
+The load cell (settling, noise, creep with `drift_g_per_s`) is a `LoadCell`
+(`firmware_sim.load_cell`); `piece_weight_g` switches to counting mode
 (`QT`/`US` frames in `PC`).
 """
 
@@ -22,9 +22,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, Unpack
 
-from firmware_sim.pty_device import Cadence
+from firmware_sim.load_cell import DEFAULT_CELL, LoadCell
+from firmware_sim.pty_device import Cadence, LineFaults
 from firmware_sim.pty_scale import PtyScale
 
 ACK_LINE: Final = b"\x06\r\n"
@@ -46,8 +47,8 @@ class _Pending:
 class AandDEmulator(PtyScale):
     """An A&D balance on a pty. Use as a context manager or start()/stop().
 
-    `noise_g`, `drift_g_per_s`, `piece_weight_g`, `settle_s` and the fault
-    probabilities may be changed while running.
+    `cell`, `piece_weight_g` and the fault probabilities may be changed while
+    running.
     """
 
     def __init__(
@@ -58,38 +59,21 @@ class AandDEmulator(PtyScale):
         acknowledge: bool = False,
         unit: Literal["g", "kg"] = "g",
         stable_timeout_s: float = 1.0,
-        capacity_g: float = 6200.0,
-        underload_g: float = 50.0,
-        settle_s: float = 0.3,
-        noise_g: float = 0.0,
-        dynamic_noise_g: float = 2.0,
-        drift_g_per_s: float = 0.0,
-        garbage_probability: float = 0.0,
-        drop_probability: float = 0.0,
-        seed: int = 0,
+        cell: LoadCell = DEFAULT_CELL,
+        **faults: Unpack[LineFaults],
     ) -> None:
         """`rate_hz`: frames per second in stream mode (0 < rate <= 100).
         `stable_timeout_s`: how long `S`, `T`, `R` and `Z` wait for stability.
-        `drift_g_per_s`: creep; `ST` weights grow this many grams a second
-        from the last load change (or `start()`) and stay `ST`."""
+        `cell`: its `drift_g_per_s` is creep, `ST` weights grow that many grams
+        a second from the last load change (or `start()`) and stay `ST`.
+        `faults`: see `PtyDevice`."""
         if not 0 < rate_hz <= 100:
             raise ValueError(f"rate_hz must be within (0, 100], got {rate_hz}")
         if unit not in _DISPLAY:
             raise ValueError(f"unit must be one of {', '.join(_DISPLAY)}, got {unit!r}")
         if stable_timeout_s < 0:
             raise ValueError("stable_timeout_s must not be negative")
-        super().__init__(
-            name="aandd",
-            capacity_g=capacity_g,
-            underload_g=underload_g,
-            settle_s=settle_s,
-            noise_g=noise_g,
-            dynamic_noise_g=dynamic_noise_g,
-            drift_g_per_s=drift_g_per_s,
-            garbage_probability=garbage_probability,
-            drop_probability=drop_probability,
-            seed=seed,
-        )
+        super().__init__(name="aandd", cell=cell, **faults)
         self.acknowledge = acknowledge
         self.unit = unit
         self.stable_timeout_s = stable_timeout_s

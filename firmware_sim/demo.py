@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from cloud.service import CloudService
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
 from firmware_sim.broker import EmbeddedBroker
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.world import Delivery, Shelf, ShelfSpec, World
 from vmi.clock import ScaledClock
@@ -132,7 +133,9 @@ class Demo:
 
             shelves = []
             for spec in DEMO_SHELVES:
-                emu = MtSicsEmulator(settle_s=0.15, seed=self.options.seed)
+                emu = MtSicsEmulator(
+                    cell=replace(DEFAULT_CELL, settle_s=0.15), seed=self.options.seed
+                )
                 emu.start()
                 stack.callback(emu.stop)
                 shelves.append((spec, emu))

@@ -6,10 +6,10 @@ like a level 0/1 balance: `S`, `SI`, `T`, `TI`, `Z`, `ZI`, `@`, `I4`, `I0`;
 anything else gets `ES`.
 
 The load model lives in `firmware_sim.pty_scale.PtyScale`: `set_load()` sets
-the gross weight and each change makes the scale unstable for `settle_s`
-seconds. A world model (picks, deliveries) drives it from outside. Faults:
-noise, creep (`drift_g_per_s`), garbage replies, dropped replies and a silent
-(unplugged) state.
+the gross weight and each change makes the scale unstable for its
+`LoadCell`'s `settle_s` seconds. A world model (picks, deliveries) drives it
+from outside. Faults: noise, creep (`drift_g_per_s`), garbage replies,
+dropped replies and a silent (unplugged) state.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Unpack
 
+from firmware_sim.load_cell import DEFAULT_CELL, LoadCell
+from firmware_sim.pty_device import LineFaults
 from firmware_sim.pty_scale import PtyScale
 
 _RANGE_STATUS = {"overload": "+", "underload": "-"}
@@ -33,46 +36,26 @@ class _Reply:
 class MtSicsEmulator(PtyScale):
     """An MT-SICS balance on a pty. Use as a context manager or start()/stop().
 
-    All weights are grams with two decimals. `noise_g`, `drift_g_per_s`,
-    `settle_s`, `garbage_probability` and `drop_probability` may be changed
-    while running.
+    All weights are grams with two decimals. `cell`, `garbage_probability`
+    and `drop_probability` may be changed while running.
     """
 
     def __init__(
         self,
         *,
-        capacity_g: float = 6200.0,
-        underload_g: float = 50.0,
-        settle_s: float = 0.3,
         stable_timeout_s: float = 1.0,
-        noise_g: float = 0.0,
-        dynamic_noise_g: float = 2.0,
-        drift_g_per_s: float = 0.0,
-        garbage_probability: float = 0.0,
-        drop_probability: float = 0.0,
         serial_number: str = "0123456789",
-        seed: int = 0,
+        cell: LoadCell = DEFAULT_CELL,
+        **faults: Unpack[LineFaults],
     ) -> None:
-        """`underload_g`: gross readings below minus this answer `S -`.
-        `stable_timeout_s`: how long `S`, `T` and `Z` wait for stability
-        before answering `I`. `dynamic_noise_g`: spread of readings while
-        unstable; `noise_g`: standard deviation of stable readings.
-        `drift_g_per_s`: creep; stable readings grow this many grams a second
-        from the last load change (or `start()`) and stay stable."""
+        """`stable_timeout_s`: how long `S`, `T` and `Z` wait for stability
+        before answering `I`. `cell`: readings below minus its `underload_g`
+        answer `S -`; its `drift_g_per_s` is creep, stable readings grow
+        that many grams a second from the last load change (or `start()`)
+        and stay stable. `faults`: see `PtyDevice`."""
         if stable_timeout_s < 0:
             raise ValueError("stable_timeout_s must not be negative")
-        super().__init__(
-            name="mtsics",
-            capacity_g=capacity_g,
-            underload_g=underload_g,
-            settle_s=settle_s,
-            noise_g=noise_g,
-            dynamic_noise_g=dynamic_noise_g,
-            drift_g_per_s=drift_g_per_s,
-            garbage_probability=garbage_probability,
-            drop_probability=drop_probability,
-            seed=seed,
-        )
+        super().__init__(name="mtsics", cell=cell, **faults)
         self.stable_timeout_s = stable_timeout_s
         self.serial_number = serial_number
         self._handlers: dict[str, Callable[[], _Reply]] = {

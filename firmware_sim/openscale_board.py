@@ -10,17 +10,18 @@ weight is stable: while the load settles the readings wander by
 Input, like the firmware: single characters, no line end needed. `x` opens the
 menu (reports stop, the menu is printed), `1` in the menu tares (and prints
 the tare points), `x` leaves it (`Exiting`). Anything else outside the menu is
-read and ignored. The load model (settling, noise, creep) lives in
-`firmware_sim.pty_scale.PtyScale`; the board's tare is the scale's zero.
+read and ignored. The load cell (settling, noise, creep) is a `LoadCell`
+(`firmware_sim.load_cell`); the board's tare is the scale's zero.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Final, Literal
+from typing import Final, Literal, Unpack
 
-from firmware_sim.pty_device import Cadence
+from firmware_sim.load_cell import LoadCell
+from firmware_sim.pty_device import Cadence, LineFaults
 from firmware_sim.pty_scale import PtyScale
 
 _GRAMS_PER_UNIT: Final[dict[str, float]] = {"kg": 1000.0, "lbs": 453.59237}
@@ -28,6 +29,11 @@ _RAW_ZERO: Final = 84_000  # HX711 counts at no load, as after a tare
 _RAW_PER_G: Final = 42.0  # HX711 counts per gram with a typical load cell
 _LOCAL_TEMP_C: Final = 23.5
 _REMOTE_TEMP_C: Final = 18.25
+
+#: A hobby load cell: 5 kg, wanders by 20 g while it settles. Its underload
+#: limit is not used: the board reports whatever it reads.
+BOARD_CELL: Final = LoadCell(capacity_g=5000.0, dynamic_noise_g=20.0)
+
 _MENU: Final = (
     "System Configuration",
     "1) Tare scale to zero [{tare}]",
@@ -44,24 +50,16 @@ _MENU: Final = (
 class OpenScaleEmulator(PtyScale):
     """An OpenScale board on a pty. Use as a context manager or start()/stop().
 
-    `noise_g`, `drift_g_per_s`, `uncalibrated`, the report fields and the
-    fault probabilities may be changed while running. The board has no
-    stability flag, so `reported_stable` logs every weight it reported.
+    `cell`, `uncalibrated`, the report fields and the fault probabilities
+    may be changed while running. The board has no stability flag, so
+    `reported_stable` logs every weight it reported.
     """
 
     def __init__(
         self,
         *,
-        capacity_g: float = 5000.0,
-        settle_s: float = 0.3,
-        noise_g: float = 0.0,
-        dynamic_noise_g: float = 20.0,
-        drift_g_per_s: float = 0.0,
-        garbage_probability: float = 0.0,
-        drop_probability: float = 0.0,
         report_interval_s: float = 0.1,
         boot_s: float = 0.0,
-        line_time_s: float = 0.0,
         unit: Literal["kg", "lbs"] = "lbs",
         decimals: int = 2,
         timestamp: bool = True,
@@ -70,16 +68,17 @@ class OpenScaleEmulator(PtyScale):
         remote_temp: bool = True,
         remote_sensor: bool = False,
         firmware_version: str = "1.2",
-        seed: int = 0,
+        cell: LoadCell = BOARD_CELL,
+        **faults: Unpack[LineFaults],
     ) -> None:
         """Defaults follow the firmware's own (lbs, 2 decimals, timestamp and both
         temperatures on) except the report interval. `report_interval_s`: 0.01
         to 10 s. `boot_s`: silence after power-up or `restart()` before the
-        banner (a real board needs 1-2 s). `line_time_s`: time a report takes
-        on the wire; above 0 each line goes out in two halves that far apart,
-        so a host that flushes mid-line sees a partial line. `drift_g_per_s`:
-        creep; settled readings grow this many grams a second from the last
-        load change (or `start()`)."""
+        banner (a real board needs 1-2 s). `cell`: above its `capacity_g` the
+        reading sticks; its `drift_g_per_s` is creep, settled readings grow
+        that many grams a second from the last load change (or `start()`).
+        `faults`: see `PtyDevice`; with `line_time_s` above 0 each line goes
+        out in two halves, so a host that flushes mid-line sees a partial line."""
         if not 0.01 <= report_interval_s <= 10.0:
             raise ValueError(
                 f"report_interval_s must be within [0.01, 10], got {report_interval_s}"
@@ -90,18 +89,7 @@ class OpenScaleEmulator(PtyScale):
             raise ValueError(f"unit must be one of {', '.join(_GRAMS_PER_UNIT)}, got {unit!r}")
         if not 0 <= decimals <= 4:
             raise ValueError(f"decimals must be within [0, 4], got {decimals}")
-        super().__init__(
-            name="openscale",
-            capacity_g=capacity_g,
-            settle_s=settle_s,
-            noise_g=noise_g,
-            dynamic_noise_g=dynamic_noise_g,
-            drift_g_per_s=drift_g_per_s,
-            garbage_probability=garbage_probability,
-            drop_probability=drop_probability,
-            line_time_s=line_time_s,
-            seed=seed,
-        )
+        super().__init__(name="openscale", cell=cell, **faults)
         self.report_interval_s = report_interval_s
         self.boot_s = boot_s
         self.unit = unit
@@ -242,7 +230,7 @@ class OpenScaleEmulator(PtyScale):
         """The report line and the weight in grams it shows (call with _lock held)."""
         noise = self._noise(self._stable())
         # The ADC saturates: beyond capacity the reading sticks there.
-        net_g = min(self._cell_g() + noise, self.capacity_g) - self._zero_g
+        net_g = min(self._cell_g() + noise, self.cell.capacity_g) - self._zero_g
         factor = _GRAMS_PER_UNIT[self.unit]
         shown = f"{net_g / factor:.{self.decimals}f}"
         fields: list[str] = []

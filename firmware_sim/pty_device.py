@@ -34,7 +34,7 @@ import time
 import tty
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, TypedDict
 
 _POLL_S = 0.05  # longest select() wait: how often the thread looks at its clock
 _MAX_LINE_BYTES = 256  # a longer command without LF is noise; drop it
@@ -67,6 +67,16 @@ class Cadence:
         self._next_at = -math.inf
 
 
+class LineFaults(TypedDict, total=False):
+    """`PtyDevice`'s fault knobs, as keyword arguments an emulator passes on
+    (`**faults: Unpack[LineFaults]`) without naming each."""
+
+    garbage_probability: float
+    drop_probability: float
+    line_time_s: float
+    seed: int
+
+
 class PtyDevice:
     """A serial device on a pty, served by a daemon thread.
 
@@ -84,9 +94,12 @@ class PtyDevice:
         line_time_s: float = 0.0,
         seed: int = 0,
     ) -> None:
-        """`line_time_s`: time a write takes on the wire (at most 0.1 s); above
-        0 each goes out in two halves that far apart, so a host that flushes
-        mid-line sees a partial line."""
+        """`garbage_probability`: a line sent goes out as undecodable noise
+        instead; `drop_probability`: it is not sent at all. `line_time_s`:
+        time a write takes on the wire (at most 0.1 s); above 0 each goes out
+        in two halves that far apart, so a host that flushes mid-line sees a
+        partial line. `seed`: the random numbers of faults (and of a scale's
+        noise) repeat with it."""
         for what, p in (("garbage", garbage_probability), ("drop", drop_probability)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{what}_probability must be within [0, 1], got {p}")

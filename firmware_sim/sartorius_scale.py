@@ -12,17 +12,18 @@ Frames are 16 characters, or 22 with `id_codes` (`N     ` before weights,
 `Stat  ` before status frames). Unstable weights have a blank unit. Status
 frames: `H`/`L` out of range, `C` while `set_calibrating(True)`, `Err ###`
 while `set_error(###)`, and a blank display for `taring_s` after a tare or
-zero. The load model (settling, noise, creep) lives in
-`firmware_sim.pty_scale.PtyScale`.
+zero. The load cell (settling, noise, creep) is a `LoadCell`
+(`firmware_sim.load_cell`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Final, Literal
+from typing import Final, Literal, Unpack
 
-from firmware_sim.pty_device import Cadence
+from firmware_sim.load_cell import DEFAULT_CELL, LoadCell
+from firmware_sim.pty_device import Cadence, LineFaults
 from firmware_sim.pty_scale import PtyScale
 
 _ESC: Final = 0x1B
@@ -37,59 +38,38 @@ _STATUS_ID: Final = "Stat  "
 class SartoriusEmulator(PtyScale):
     """A Sartorius SBI balance on a pty. Use as a context manager or start()/stop().
 
-    `auto_print`, `print_interval_s`, `line_time_s`, `noise_g`,
-    `drift_g_per_s`, `settle_s`, `garbage_probability` and `drop_probability`
-    may be changed while running.
+    `auto_print`, `print_interval_s`, `line_time_s`, `cell`,
+    `garbage_probability` and `drop_probability` may be changed while running.
     """
 
     def __init__(
         self,
         *,
-        capacity_g: float = 6200.0,
-        underload_g: float = 50.0,
         zero_range_g: float | None = None,
-        settle_s: float = 0.3,
         taring_s: float = 0.0,
-        noise_g: float = 0.0,
-        dynamic_noise_g: float = 2.0,
-        drift_g_per_s: float = 0.0,
-        garbage_probability: float = 0.0,
-        drop_probability: float = 0.0,
         auto_print: bool = False,
         print_interval_s: float = 0.1,
-        line_time_s: float = 0.0,
         id_codes: bool = False,
         unit: Literal["g", "kg"] = "g",
-        seed: int = 0,
+        cell: LoadCell = DEFAULT_CELL,
+        **faults: Unpack[LineFaults],
     ) -> None:
-        """`underload_g`: gross readings below minus this print `L`.
-        `zero_range_g`: how far from zero ESC V and ESC T zero (default 2 % of
-        capacity). `print_interval_s`: auto-print period, 0.01 to 10 s.
-        `line_time_s`: time one frame takes on the wire; when above 0 each
-        frame goes out in two halves that far apart, so a host that flushes
-        mid-frame sees a partial line, as on a real line. `drift_g_per_s`:
-        creep; stable weights grow this many grams a second from the last
-        load change (or `start()`) and stay stable."""
+        """`zero_range_g`: how far from zero ESC V and ESC T zero (default 2 %
+        of the cell's capacity). `print_interval_s`: auto-print period, 0.01
+        to 10 s. `cell`: gross readings below minus its `underload_g` print
+        `L`; its `drift_g_per_s` is creep, stable weights grow that many
+        grams a second from the last load change (or `start()`) and stay
+        stable. `faults`: see `PtyDevice`; with `line_time_s` above 0 each
+        frame goes out in two halves, so a host that flushes mid-frame sees
+        a partial line, as on a real line."""
         if not 0.01 <= print_interval_s <= 10.0:
             raise ValueError(f"print_interval_s must be within [0.01, 10], got {print_interval_s}")
         if taring_s < 0:
             raise ValueError("taring_s must not be negative")
         if unit not in _DISPLAY:
             raise ValueError(f"unit must be one of {', '.join(_DISPLAY)}, got {unit!r}")
-        super().__init__(
-            name="sartorius",
-            capacity_g=capacity_g,
-            underload_g=underload_g,
-            settle_s=settle_s,
-            noise_g=noise_g,
-            dynamic_noise_g=dynamic_noise_g,
-            drift_g_per_s=drift_g_per_s,
-            garbage_probability=garbage_probability,
-            drop_probability=drop_probability,
-            line_time_s=line_time_s,
-            seed=seed,
-        )
-        self.zero_range_g = capacity_g * 0.02 if zero_range_g is None else zero_range_g
+        super().__init__(name="sartorius", cell=cell, **faults)
+        self.zero_range_g = cell.capacity_g * 0.02 if zero_range_g is None else zero_range_g
         self.taring_s = taring_s
         self.auto_print = auto_print
         self.print_interval_s = print_interval_s

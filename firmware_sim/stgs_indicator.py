@@ -12,17 +12,18 @@ answered, and every reply carries it. `neighbours` (address -> gross grams)
 adds other indicators' traffic to the bus: their frames precede each of ours,
 and a `READ` for one of their addresses is answered by that neighbour.
 
-Faults beyond the shared ones (`firmware_sim.pty_scale`, creep with
-`drift_g_per_s` among them): `not_level` (`TL`) and `display` `"VL"`/`"RZ"`
+Faults beyond the shared ones (`firmware_sim.pty_scale`, and creep with the
+`LoadCell`'s `drift_g_per_s`): `not_level` (`TL`) and `display` `"VL"`/`"RZ"`
 (raw microvolts or converter points).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Final, Literal
+from typing import Final, Literal, Unpack
 
-from firmware_sim.pty_device import Cadence
+from firmware_sim.load_cell import LoadCell
+from firmware_sim.pty_device import Cadence, LineFaults
 from firmware_sim.pty_scale import PtyScale
 
 _KG_DECIMALS: Final = 3
@@ -30,12 +31,15 @@ _VALUE_WIDTH: Final = 8  # including the decimal point
 _MICROVOLTS_PER_G: Final = 0.5  # any fixed ratio will do for a raw display
 _POINTS_PER_G: Final = 20
 
+#: An industrial platform's cell: 30 kg, 5 g of wander while it settles.
+INDICATOR_CELL: Final = LoadCell(capacity_g=30000.0, underload_g=500.0, dynamic_noise_g=5.0)
+
 
 class StGsEmulator(PtyScale):
     """An ST,GS indicator on a pty. Use as a context manager or start()/stop().
 
-    `not_level`, `display`, `settle_s`, `noise_g`, `drift_g_per_s` and the
-    fault probabilities may be changed while running.
+    `not_level`, `display`, `cell` and the fault probabilities may be
+    changed while running.
     """
 
     def __init__(
@@ -46,21 +50,15 @@ class StGsEmulator(PtyScale):
         mode: Literal["stream", "request"] = "stream",
         rate_hz: float = 10.0,
         commands_in_stream: bool = True,
-        capacity_g: float = 30000.0,
-        underload_g: float = 500.0,
-        settle_s: float = 0.3,
-        noise_g: float = 0.0,
-        dynamic_noise_g: float = 5.0,
-        drift_g_per_s: float = 0.0,
-        garbage_probability: float = 0.0,
-        drop_probability: float = 0.0,
-        seed: int = 0,
+        cell: LoadCell = INDICATOR_CELL,
+        **faults: Unpack[LineFaults],
     ) -> None:
         """`rate_hz`: frames per second in stream mode (0 < rate <= 100).
         `commands_in_stream=False`: ignore commands while streaming, as some
-        indicators do in continuous transmission mode. `drift_g_per_s`: creep;
-        `ST` weights grow this many grams a second from the last load change
-        (or `start()`) and stay `ST`."""
+        indicators do in continuous transmission mode. `cell`: its
+        `drift_g_per_s` is creep, `ST` weights grow that many grams a second
+        from the last load change (or `start()`) and stay `ST`. `faults`: see
+        `PtyDevice`."""
         if not 0 < rate_hz <= 100:
             raise ValueError(f"rate_hz must be within (0, 100], got {rate_hz}")
         others = dict(neighbours or {})
@@ -69,18 +67,7 @@ class StGsEmulator(PtyScale):
                 raise ValueError(f"address {addr!r} must be two ASCII letters or digits")
         if address in others:
             raise ValueError(f"address {address!r} is also a neighbour's")
-        super().__init__(
-            name="stgs",
-            capacity_g=capacity_g,
-            underload_g=underload_g,
-            settle_s=settle_s,
-            noise_g=noise_g,
-            dynamic_noise_g=dynamic_noise_g,
-            drift_g_per_s=drift_g_per_s,
-            garbage_probability=garbage_probability,
-            drop_probability=drop_probability,
-            seed=seed,
-        )
+        super().__init__(name="stgs", cell=cell, **faults)
         self.address = address
         self.neighbours = others
         self.mode = mode

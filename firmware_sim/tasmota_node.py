@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import random
 import threading
 import time
@@ -29,6 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.errors import SimulatorError
+from firmware_sim.load_cell import DEFAULT_CELL, LoadCell, LoadedCell
 from vmi.urls import parse_mqtt_url
 
 _TICK_S: Final = 0.02  # thread period: bounds publish latency and how long stop() waits
@@ -234,9 +234,11 @@ class TasmotaHx711Node(_TasmotaNode):
     (gross minus its tare, whole grams clamped at 0 like Tasmota) in kg with `weight_res`
     decimals every `tele_period_s` and, with `publish_on_change`, right after a
     change (Tasmota's `Sensor34 8 1`). `Sensor34 1` tares at the current load.
-    `drift_g_per_s` emulates load-cell creep: the weight grows this many grams
-    a second from the last load change (or `start()`), without counting as a
-    change.
+    The load cell is a `LoadCell` (`firmware_sim.load_cell`), of which a node
+    uses `noise_g` and creep: with `drift_g_per_s` the weight grows that many
+    grams a second from the last load change (or `start()`), without counting
+    as a change. Tasmota reports no stability or range, so the cell's
+    capacity, underload and settling play no part.
     """
 
     kind = "HX711 node"
@@ -247,55 +249,56 @@ class TasmotaHx711Node(_TasmotaNode):
         topic: str,
         *,
         tele_period_s: float = 0.2,
-        noise_g: float = 0.0,
-        drift_g_per_s: float = 0.0,
+        cell: LoadCell = DEFAULT_CELL,
         weight_res: int = 3,
         item_weight_g: float = 0.0,
         publish_on_change: bool = True,
         garbage_probability: float = 0.0,
         seed: int = 0,
     ) -> None:
-        """`noise_g`: standard deviation of each published weight; `item_weight_g`:
-        adds `Count` when more than one item is on (0 = not set, as in Tasmota).
-        `drift_g_per_s`: creep, may be changed while running."""
+        """`cell`: its `noise_g` is the standard deviation of each published
+        weight; it may be replaced while running. `item_weight_g`: adds
+        `Count` when more than one item is on (0 = not set, as in Tasmota)."""
         super().__init__(mqtt_url, topic, garbage_probability=garbage_probability, seed=seed)
-        if tele_period_s <= 0 or noise_g < 0 or item_weight_g < 0:
-            raise ValueError("tele_period_s must be positive; noise and item weight not negative")
+        if tele_period_s <= 0 or item_weight_g < 0:
+            raise ValueError("tele_period_s must be positive; item weight not negative")
         if weight_res not in (0, 1, 2, 3):
             raise ValueError(f"weight_res is 0..3 like Tasmota's WeightRes, got {weight_res}")
-        if not math.isfinite(drift_g_per_s):
-            raise ValueError(f"drift_g_per_s must be finite, got {drift_g_per_s}")
         self.tele_period_s = tele_period_s
-        self.noise_g = noise_g
-        self.drift_g_per_s = drift_g_per_s
         self.weight_res = weight_res
         self.item_weight_g = item_weight_g
         self.publish_on_change = publish_on_change
-        self._gross_g = 0.0
+        self._loaded = LoadedCell(cell)
         self._offset_g = 0.0  # gross load that reads as zero (Tasmota's tare offset)
-        self._creep_from = time.monotonic()  # creep counts from here
         self._last_tele = -float("inf")
         self._changed = False
+
+    @property
+    def cell(self) -> LoadCell:
+        """How the load cell weighs; replace it to change that while running."""
+        return self._loaded.cell
+
+    @cell.setter
+    def cell(self, cell: LoadCell) -> None:
+        self._loaded.cell = cell  # one reference: swapped whole, no lock needed
 
     def start(self) -> None:
         """Connect and start publishing; creep counts from now."""
         with self._lock:
-            self._creep_from = time.monotonic()
+            self._loaded.power_up()
         super().start()
 
     def set_load(self, grams: float) -> None:
         """Set the gross load on the platform, in grams; a change restarts creep."""
         with self._lock:
-            if grams != self._gross_g:
-                self._gross_g = grams
-                self._creep_from = time.monotonic()
+            if self._loaded.set_load(grams):
                 self._changed = True
 
     @property
     def load_g(self) -> float:
         """The gross load last set."""
         with self._lock:
-            return self._gross_g
+            return self._loaded.gross_g
 
     @property
     def tare_g(self) -> float:
@@ -312,15 +315,9 @@ class TasmotaHx711Node(_TasmotaNode):
         self._last_tele = now
         self._publish_sensor(self._hx711_json())
 
-    def _cell_g(self) -> float:
-        """What the load cell reads now: the gross load plus creep, no noise."""
-        if not self.drift_g_per_s:
-            return self._gross_g
-        return self._gross_g + self.drift_g_per_s * (time.monotonic() - self._creep_from)
-
     def _hx711_json(self) -> str:
-        noise = self._rng.gauss(0.0, self.noise_g) if self.noise_g else 0.0
-        cell_g = self._cell_g()
+        noise = self.cell.noise(self._rng, stable=True)
+        cell_g = self._loaded.reading_g()
         # Tasmota computes whole grams (integer division) and clamps negatives to 0.
         grams = max(0, int(cell_g - self._offset_g + noise))
         count = ""
@@ -338,7 +335,7 @@ class TasmotaHx711Node(_TasmotaNode):
             return super()._command(command, args)
         parts = args.replace(",", " ").split()
         if parts[:1] == ["1"]:
-            self._offset_g = self._cell_g()
+            self._offset_g = self._loaded.reading_g()
             self._changed = True  # the weight drops to 0: a settled change
             return {"Sensor34": "Reset"}
         if parts[:1] == ["6"] and len(parts) > 1:

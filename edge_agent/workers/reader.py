@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from edge_agent.config import ReaderConfig
-from edge_agent.drivers.base import TagDriver
-from edge_agent.errors import DeviceUnavailable, DriverError, FrameError
+from edge_agent.drivers.base import TagDriver, TagRead
+from edge_agent.errors import DriverError
 from edge_agent.rfid.presence import TagPresence, TagResolver
 from edge_agent.stock import LevelChange
 from edge_agent.workers.base import DeviceStats, DeviceWorker, Outbound
 from vmi.clock import Clock
-from vmi.wire import DriverHealth, EventKind, Reading, Source
+from vmi.wire import EventKind, Reading, Source
 
 log = logging.getLogger(__name__)
 
 
-class ReaderWorker(DeviceWorker):
+class ReaderWorker(DeviceWorker[list[TagRead]]):
     """Counts tagged units per SKU at one location; a SKU whose tags left reads 0."""
 
     def __init__(
@@ -31,7 +30,7 @@ class ReaderWorker(DeviceWorker):
         heartbeat_s: float,
         stats: DeviceStats,
     ) -> None:
-        super().__init__(driver, binding.location, out, clock=clock, stats=stats)
+        super().__init__(binding, driver, out, clock=clock, stats=stats)
         self.driver: TagDriver = driver
         self.binding = binding
         self._heartbeat_s = heartbeat_s
@@ -41,36 +40,25 @@ class ReaderWorker(DeviceWorker):
         self._resolver = TagResolver(tag_map=dict(binding.tag_map), gtin_map=dict(binding.gtin_map))
         self._changes = {sku: LevelChange(heartbeat_s=heartbeat_s) for sku in binding.skus}
         self._unknown: set[str] = set()
-        self._fault: str | None = None
+        self._fault_shown: str | None = None  # the fault reported, until a poll works
 
-    def _poll(self, stop: threading.Event) -> None:
-        interval = self.binding.poll_interval_s
-        while not stop.is_set():
-            try:
-                tags = self.driver.read_tags()
-            except FrameError as exc:
-                self.stats.bad_frames += 1
-                log.debug("%s: bad frame skipped: %s", self.driver.name, exc)
-            except DeviceUnavailable as exc:
-                self._health(DriverHealth.UNAVAILABLE, str(exc))
-                log.warning("%s stopped answering: %s", self.driver.name, exc)
-                return
-            except DriverError as exc:
-                self.stats.faults += 1
-                if str(exc) != self._fault:  # once per episode, not every poll
-                    self._fault = str(exc)
-                    self._event(EventKind.FAULT, detail=str(exc))
-            else:
-                self._health(DriverHealth.OK, "answering")
-                if self._fault is not None:
-                    self._event(EventKind.FAULT, detail=f"cleared: {self._fault}")
-                    self._fault = None
-                now = time.monotonic()
-                self.stats.samples += len(tags)
-                for tag in tags:
-                    self.presence.seen(tag.tag_id, now)
-                self._count(now)
-            stop.wait(interval)
+    def _read(self) -> list[TagRead]:
+        return self.driver.read_tags()
+
+    def _use(self, answer: list[TagRead]) -> None:
+        if self._fault_shown is not None:
+            self._event(EventKind.FAULT, detail=f"cleared: {self._fault_shown}")
+            self._fault_shown = None
+        now = time.monotonic()
+        self.stats.samples += len(answer)
+        for tag in answer:
+            self.presence.seen(tag.tag_id, now)
+        self._count(now)
+
+    def _fault(self, exc: DriverError) -> None:
+        if str(exc) != self._fault_shown:  # once per episode, not every poll
+            self._fault_shown = str(exc)
+            self._event(EventKind.FAULT, detail=str(exc))
 
     def _count(self, now: float) -> None:
         counts, unknown = self.presence.counts(now, self._resolver)

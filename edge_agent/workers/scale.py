@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 
 from edge_agent.calibration import CalibrationStore, ShelfCalibration
 from edge_agent.config import ScaleConfig
-from edge_agent.drivers.base import WeightDriver
-from edge_agent.errors import DeviceUnavailable, DriverError, FrameError, WeightOutOfRange
+from edge_agent.drivers.base import WeightDriver, WeightSample
+from edge_agent.errors import DriverError, WeightOutOfRange
 from edge_agent.shelf import ShelfEvent, ShelfLevel, ShelfOutput, ShelfTracker
 from edge_agent.stock import LevelChange
 from edge_agent.workers.base import DeviceStats, DeviceWorker, Outbound
 from vmi.clock import Clock
-from vmi.wire import DeviceCommand, DriverHealth, EventKind, Reading, Source
+from vmi.wire import DeviceCommand, EventKind, Reading, Source
 
 log = logging.getLogger(__name__)
 
 
-class ScaleWorker(DeviceWorker):
+class ScaleWorker(DeviceWorker[WeightSample]):
     """Polls one scale and tracks its shelf."""
 
     def __init__(
@@ -34,7 +33,7 @@ class ScaleWorker(DeviceWorker):
         stats: DeviceStats,
         calibrations: CalibrationStore | None = None,
     ) -> None:
-        super().__init__(driver, binding.location, out, clock=clock, stats=stats)
+        super().__init__(binding, driver, out, clock=clock, stats=stats)
         self.driver: WeightDriver = driver
         self.binding = binding
         self._change = LevelChange(heartbeat_s=heartbeat_s)
@@ -50,36 +49,24 @@ class ScaleWorker(DeviceWorker):
         """Queue a tare or calibrate command; applied between polls, in this worker's thread."""
         self._commands.put(command)
 
-    def _poll(self, stop: threading.Event) -> None:
-        interval = self.binding.poll_interval_s
-        while not stop.is_set():
-            while not self._commands.empty():
-                self._apply(self._commands.get_nowait())
-            try:
-                sample = self.driver.read_weight()
-            except FrameError as exc:
-                # Counted and skipped; still wait, or a device that only sends
-                # unusable frames would be polled as fast as the port allows.
-                self.stats.bad_frames += 1
-                log.debug("%s: bad frame skipped: %s", self.driver.name, exc)
-            except DeviceUnavailable as exc:
-                self._health(DriverHealth.UNAVAILABLE, str(exc))
-                log.warning("%s stopped answering: %s", self.driver.name, exc)
-                return
-            except WeightOutOfRange as exc:
-                self.stats.faults += 1
-                self._emit(self.tracker.fault(exc.direction))
-            except DriverError as exc:
-                self.stats.faults += 1
-                log.warning("%s fault: %s", self.driver.name, exc)
-                self._emit(self.tracker.fault(str(exc)))
-            else:
-                if sample is not None:
-                    self._health(DriverHealth.OK, "answering")
-                    self.stats.samples += 1
-                    self.stats.unstable += not sample.stable
-                    self._emit(self.tracker.sample(sample.grams, stable=sample.stable))
-            stop.wait(interval)
+    def _before_read(self) -> None:
+        while not self._commands.empty():
+            self._apply(self._commands.get_nowait())
+
+    def _read(self) -> WeightSample | None:
+        return self.driver.read_weight()
+
+    def _use(self, answer: WeightSample) -> None:
+        self.stats.samples += 1
+        self.stats.unstable += not answer.stable
+        self._emit(self.tracker.sample(answer.grams, stable=answer.stable))
+
+    def _fault(self, exc: DriverError) -> None:
+        if isinstance(exc, WeightOutOfRange):
+            self._emit(self.tracker.fault(exc.direction))
+            return
+        log.warning("%s fault: %s", self.driver.name, exc)
+        self._emit(self.tracker.fault(str(exc)))
 
     def _apply(self, command: DeviceCommand) -> None:
         settled = self.tracker.settled_g

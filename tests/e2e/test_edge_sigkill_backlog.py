@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.timeseries import InfluxStore, open_store
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.processes import start_vmi, stop
 from tests.servers import InfluxServer, MosquittoServer
@@ -127,7 +129,9 @@ def wait_ingesting(broker: MosquittoServer, store: InfluxStore, site: str, since
 
 @pytest.fixture
 def scales() -> Iterator[list[MtSicsEmulator]]:
-    emulators = [MtSicsEmulator(settle_s=0.02, seed=i) for i in range(SCALES)]
+    emulators = [
+        MtSicsEmulator(cell=replace(DEFAULT_CELL, settle_s=0.02), seed=i) for i in range(SCALES)
+    ]
     for i, emu in enumerate(emulators):
         emu.set_load(TARE_G + (10 + i) * ITEM_G)
         emu.start()

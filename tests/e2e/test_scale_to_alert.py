@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.orders import OrderBook
 from cloud.timeseries import TimeSeriesStore, open_store
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.processes import start_vmi, stop
 from tests.servers import MosquittoServer
@@ -103,7 +105,7 @@ def wait_until_ingesting(
 
 @pytest.fixture
 def scale() -> Iterator[MtSicsEmulator]:
-    emu = MtSicsEmulator(settle_s=0.1, seed=1)
+    emu = MtSicsEmulator(cell=replace(DEFAULT_CELL, settle_s=0.1), seed=1)
     emu.set_load(TARE_G + LEVELS[0] * ITEM_G)
     emu.start()
     yield emu

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -12,6 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig, config_hash
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.rdm6300_reader import Rdm6300Emulator
 from tests.servers import MosquittoServer
@@ -69,7 +71,7 @@ class Recorder:
 
 @pytest.fixture
 def scale() -> Iterator[MtSicsEmulator]:
-    with MtSicsEmulator(settle_s=0.05, seed=2) as emu:
+    with MtSicsEmulator(cell=replace(DEFAULT_CELL, settle_s=0.05), seed=2) as emu:
         emu.set_load(100.0 + 7 * 10.0)
         yield emu
 

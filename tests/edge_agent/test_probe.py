@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from edge_agent.drivers.mtsics import MtSicsConfig, MtSicsScale
 from edge_agent.probe import Probe, parse_options
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from vmi.cli import main
 from vmi.errors import ConfigError
@@ -33,7 +35,7 @@ def test_options_are_typed_like_toml() -> None:
 
 def test_probe_prints_readings_and_errors_as_json_lines() -> None:
     out = io.StringIO()
-    with MtSicsEmulator(settle_s=0.0) as emu:
+    with MtSicsEmulator(cell=replace(DEFAULT_CELL, settle_s=0.0)) as emu:
         emu.set_load(500.0)
         driver = MtSicsScale(MtSicsConfig(type="mtsics", port=emu.port, timeout_s=0.5))
         probe = Probe(driver, out, interval_s=0.01, count=2)
@@ -78,7 +80,7 @@ def test_bad_driver_option_is_a_clear_error(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_the_command_streams_lines_from_a_real_process() -> None:
-    with MtSicsEmulator(settle_s=0.0) as emu:
+    with MtSicsEmulator(cell=replace(DEFAULT_CELL, settle_s=0.0)) as emu:
         emu.set_load(42.0)
         done = subprocess.run(
             [

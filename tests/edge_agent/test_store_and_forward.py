@@ -12,12 +12,14 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.processes import start_vmi
 from tests.servers import MosquittoServer
@@ -68,7 +70,7 @@ class Recorder:
 def test_levels_survive_broker_outage_and_agent_sigkill(tmp_path: Path, unique_id: str) -> None:
     broker = MosquittoServer(tmp_path / "mosquitto")
     broker.start()
-    scale = MtSicsEmulator(settle_s=0.05, seed=5)
+    scale = MtSicsEmulator(cell=replace(DEFAULT_CELL, settle_s=0.05), seed=5)
     scale.set_load(TARE + 60 * ITEM)
     scale.start()
     config = tmp_path / "edge.toml"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -16,14 +16,19 @@ import serial
 
 from firmware_sim.aandd_scale import AandDEmulator
 from firmware_sim.chafon_reader import ChafonEmulator
+from firmware_sim.load_cell import DEFAULT_CELL, LoadCell
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.openscale_board import OpenScaleEmulator
 from firmware_sim.rdm6300_reader import Rdm6300Emulator
 from firmware_sim.sartorius_scale import SartoriusEmulator
-from firmware_sim.stgs_indicator import StGsEmulator
+from firmware_sim.stgs_indicator import INDICATOR_CELL, StGsEmulator
 from tests.firmware_sim.links import read_until_hangup, serial_links
 
 pytestmark = pytest.mark.timeout(30)
+
+#: A balance that will not settle for a long time, and one that settles at once.
+UNSETTLED = replace(DEFAULT_CELL, settle_s=30.0)
+SETTLED = replace(DEFAULT_CELL, settle_s=0.0)
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,12 @@ def _first_line(emu: Any, port: serial.Serial) -> None:
 STOPPING = [
     EmulatorRig(
         "aandd",
-        lambda: AandDEmulator(settle_s=30.0, stable_timeout_s=10.0),
+        lambda: AandDEmulator(cell=UNSETTLED, stable_timeout_s=10.0),
         lambda emu, port: _wait(emu, port, b"T\r\n"),
     ),
     EmulatorRig(
         "mtsics",
-        lambda: MtSicsEmulator(settle_s=30.0, stable_timeout_s=10.0),
+        lambda: MtSicsEmulator(cell=UNSETTLED, stable_timeout_s=10.0),
         lambda emu, port: _wait(emu, port, b"S\r\n"),
     ),
     EmulatorRig("stgs", lambda: StGsEmulator(mode="stream"), _first_line, 0.5),
@@ -96,9 +101,10 @@ class AskRig:
     """A scale that answers a weight request."""
 
     id: str
-    emulator: Callable[..., Any]
+    emulator: Callable[..., Any]  # (cell=..., **knobs) -> an emulator, not yet started
     request: bytes
     zero_reply: bytes  # the reply with nothing on the pan
+    cell: LoadCell = SETTLED  # the emulator's
     noise_g: float = 0.5
     load_g: float = 100.0
 
@@ -106,24 +112,23 @@ class AskRig:
 ASKING = [
     AskRig(
         "aandd",
-        lambda **k: AandDEmulator(mode="request", settle_s=0.0, **k),
+        lambda **k: AandDEmulator(mode="request", **k),
         b"Q\r\n",
         b"ST,+00000.00  g\r\n",
     ),
-    AskRig(
-        "mtsics", lambda **k: MtSicsEmulator(settle_s=0.0, **k), b"SI\r\n", b"S S       0.00 g\r\n"
-    ),
+    AskRig("mtsics", MtSicsEmulator, b"SI\r\n", b"S S       0.00 g\r\n"),
     AskRig(
         "stgs",
-        lambda **k: StGsEmulator(mode="request", settle_s=0.0, **k),
+        lambda **k: StGsEmulator(mode="request", **k),
         b"READ\r\n",
         b"ST,GS,   0.000,kg\r\n",
+        cell=replace(INDICATOR_CELL, settle_s=0.0),
         noise_g=5.0,
         load_g=1000.0,
     ),
     AskRig(
         "sartorius",
-        lambda **k: SartoriusEmulator(settle_s=0.0, **k),
+        SartoriusEmulator,
         b"\x1bP\r\n",
         b"      0.00 g  \r\n",
     ),
@@ -133,7 +138,7 @@ ASKING = [
 @pytest.fixture(params=ASKING, ids=lambda r: r.id)
 def asking(request: pytest.FixtureRequest) -> Iterator[tuple[AskRig, Callable[..., Any]]]:
     rig: AskRig = request.param
-    with serial_links(rig.emulator) as make:
+    with serial_links(lambda **k: rig.emulator(**({"cell": rig.cell} | k))) as make:
         yield rig, make
 
 
@@ -146,7 +151,7 @@ def test_stable_noise_is_reproducible_with_a_seed(asking: tuple[AskRig, Any]) ->
     rig, link = asking
 
     def readings(seed: int) -> list[bytes]:
-        emu, port = link(noise_g=rig.noise_g, seed=seed)
+        emu, port = link(cell=replace(rig.cell, noise_g=rig.noise_g), seed=seed)
         emu.set_load(rig.load_g)
         return [ask(port, rig) for _ in range(5)]
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 import serial
 
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
 from tests.firmware_sim.links import ask, serial_links
@@ -16,11 +18,14 @@ pytestmark = pytest.mark.timeout(30)
 
 Link = Callable[..., tuple[MtSicsEmulator, serial.Serial]]
 
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(DEFAULT_CELL, settle_s=0.0)
+
 
 @pytest.fixture
 def link() -> Iterator[Link]:
     """A started emulator and a raw pyserial port on it."""
-    with serial_links(lambda **knobs: MtSicsEmulator(**{"settle_s": 0.0, **knobs})) as make:
+    with serial_links(lambda **knobs: MtSicsEmulator(**{"cell": CELL, **knobs})) as make:
         yield make
 
 
@@ -34,7 +39,7 @@ def test_si_stable_weight_is_right_aligned(link: Link) -> None:
 
 
 def test_si_is_dynamic_while_settling(link: Link) -> None:
-    emu, port = link(settle_s=30.0, dynamic_noise_g=0.5)
+    emu, port = link(cell=replace(CELL, settle_s=30.0, dynamic_noise_g=0.5))
     emu.set_load(250.0)
     reply = ask(port, b"SI")
     echo, status, value, unit = reply.split()
@@ -44,7 +49,7 @@ def test_si_is_dynamic_while_settling(link: Link) -> None:
 
 
 def test_s_waits_for_stability(link: Link) -> None:
-    emu, port = link(settle_s=0.2, stable_timeout_s=2.0)
+    emu, port = link(cell=replace(CELL, settle_s=0.2), stable_timeout_s=2.0)
     emu.set_load(75.0)
     started = time.monotonic()
     assert ask(port, b"S") == b"S S      75.00 g\r\n"
@@ -52,13 +57,13 @@ def test_s_waits_for_stability(link: Link) -> None:
 
 
 def test_s_answers_busy_after_stability_timeout(link: Link) -> None:
-    emu, port = link(settle_s=30.0, stable_timeout_s=0.1)
+    emu, port = link(cell=replace(CELL, settle_s=30.0), stable_timeout_s=0.1)
     emu.set_load(75.0)
     assert ask(port, b"S") == b"S I\r\n"
 
 
 def test_overload_and_underload(link: Link) -> None:
-    emu, port = link(capacity_g=1000.0, underload_g=10.0)
+    emu, port = link(cell=replace(CELL, capacity_g=1000.0, underload_g=10.0))
     emu.set_load(1000.01)
     assert ask(port, b"SI") == b"S +\r\n"
     assert ask(port, b"S") == b"S +\r\n"
@@ -80,7 +85,7 @@ def test_tare_then_weights_are_net(link: Link) -> None:
 
 
 def test_tare_immediate_while_unstable(link: Link) -> None:
-    emu, port = link(settle_s=30.0, stable_timeout_s=0.05, dynamic_noise_g=0.0)
+    emu, port = link(cell=replace(CELL, settle_s=30.0, dynamic_noise_g=0.0), stable_timeout_s=0.05)
     emu.set_load(40.0)
     assert ask(port, b"TI") == b"TI D      40.00 g\r\n"
     assert ask(port, b"T") == b"T I\r\n"  # T waits for stability, then gives up
@@ -93,10 +98,10 @@ def test_zero_and_zero_immediate(link: Link) -> None:
     assert ask(port, b"Z") == b"Z A\r\n"
     assert emu.tare_g == 0.0  # zeroing clears the tare
     assert ask(port, b"SI") == b"S S       0.00 g\r\n"
-    emu.settle_s = 30.0
+    emu.cell = replace(emu.cell, settle_s=30.0)
     emu.set_load(6.0)
     assert ask(port, b"ZI") == b"ZI D\r\n"
-    emu.settle_s = 0.0
+    emu.cell = replace(emu.cell, settle_s=0.0)
     assert ask(port, b"ZI") == b"ZI S\r\n"
 
 
@@ -142,7 +147,7 @@ def test_fail_and_recover(link: Link) -> None:
 
 
 def test_drift_creeps_while_stable_and_restarts_on_set_load(link: Link) -> None:
-    emu, port = link(drift_g_per_s=20.0)
+    emu, port = link(cell=replace(CELL, drift_g_per_s=20.0))
 
     def read() -> Reading:
         _, status, value, _ = ask(port, b"SI").split()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import serial
 
-from firmware_sim.openscale_board import OpenScaleEmulator
+from firmware_sim.openscale_board import BOARD_CELL, OpenScaleEmulator
 from tests.firmware_sim.creep import Reading, assert_creeps
 from tests.firmware_sim.links import serial_links
 
@@ -27,6 +28,9 @@ BANNER = [
 
 Link = Callable[..., tuple[OpenScaleEmulator, serial.Serial]]
 
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(BOARD_CELL, settle_s=0.0)
+
 
 @pytest.fixture
 def link() -> Iterator[Link]:
@@ -34,7 +38,7 @@ def link() -> Iterator[Link]:
     starts, so the banner is read too. `load_g` is on the board at power-up."""
 
     def board(load_g: float = 0.0, **knobs: Any) -> OpenScaleEmulator:
-        emu = OpenScaleEmulator(**{"settle_s": 0.0, "report_interval_s": 0.02, **knobs})
+        emu = OpenScaleEmulator(**{"cell": CELL, "report_interval_s": 0.02, **knobs})
         emu.set_load(load_g)
         return emu
 
@@ -90,15 +94,13 @@ def test_readings_wander_while_settling_and_saturate_at_capacity(link: Link) -> 
         load_g=500.0,
         unit="kg",
         decimals=3,
-        settle_s=30.0,
-        dynamic_noise_g=50.0,
-        capacity_g=1000.0,
+        cell=replace(CELL, settle_s=30.0, dynamic_noise_g=50.0, capacity_g=1000.0),
     )
     skip_banner(port)
     weights = [float(line.split(b",")[1]) * 1000 for line in lines(port, 8)]
     assert all(450.0 <= w <= 550.0 for w in weights)
     assert len(set(weights)) > 1
-    emu.settle_s = 0.0
+    emu.cell = replace(emu.cell, settle_s=0.0)
     emu.set_load(3000.0)
     port.reset_input_buffer()
     port.read_until(b"\r\n")
@@ -202,7 +204,7 @@ def test_garbage_drop_fail_and_recover(link: Link) -> None:
 def test_drift_creeps_while_settled_and_restarts_on_set_load(link: Link) -> None:
     emu, port = link(unit="kg", decimals=4, timestamp=False, local_temp=False, remote_temp=False)
     skip_banner(port)
-    emu.drift_g_per_s = 20.0
+    emu.cell = replace(emu.cell, drift_g_per_s=20.0)
 
     def read() -> Reading:
         port.reset_input_buffer()

@@ -6,13 +6,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.errors import SimulatorError
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.tasmota_node import TasmotaHx711Node, TasmotaRdm6300Node
 from tests.firmware_sim.creep import Reading, assert_creeps
 from tests.servers import MosquittoServer, free_port
@@ -110,7 +111,10 @@ def test_hx711_drift_creeps_without_counting_as_a_change(
 ) -> None:
     sensor = on(f"tele/{unique_id}/SENSOR")
     with TasmotaHx711Node(
-        mosquitto.url, unique_id, tele_period_s=0.05, drift_g_per_s=100.0
+        mosquitto.url,
+        unique_id,
+        tele_period_s=0.05,
+        cell=replace(DEFAULT_CELL, drift_g_per_s=100.0),
     ) as node:
 
         def read() -> Reading:
@@ -146,7 +150,12 @@ def test_hx711_node_weight_resolution_count_and_noise(
     mosquitto: MosquittoServer, unique_id: str, watcher: Watcher
 ) -> None:
     with TasmotaHx711Node(
-        mosquitto.url, unique_id, tele_period_s=0.03, weight_res=1, item_weight_g=25.0, noise_g=3.0
+        mosquitto.url,
+        unique_id,
+        tele_period_s=0.03,
+        weight_res=1,
+        item_weight_g=25.0,
+        cell=replace(DEFAULT_CELL, noise_g=3.0),
     ) as node:
         node.set_load(1000.0)
         found = watcher.wait_for(lambda m: b'"Count"' in m.payload, count=10)

@@ -33,6 +33,7 @@ from edge_agent.drivers.aandd.protocol import (
 from edge_agent.drivers.base import FrameStats, WeightSample
 from edge_agent.drivers.serial_port import NoLine, SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
+from edge_agent.drivers.serial_text import TextLines, poll_until, wait_for_stable
 from edge_agent.errors import CommandRejected, DeviceFault, FrameError, WeightOutOfRange
 
 #: Pause between `Q` polls while waiting for a stable or zero weight, so a
@@ -89,6 +90,9 @@ class AandDScale(SerialDriver):
         self.name = config.port
         self.stats = FrameStats()
         self._link = SerialLink(config, timeout_s=config.timeout_s, stats=self.stats)
+        self._lines = TextLines(
+            self._link, parse_frame, max_bytes=MAX_FRAME_BYTES, end=TERMINATOR, stats=self.stats
+        )
 
     # -- WeightDriver ----------------------------------------------------------
 
@@ -100,8 +104,7 @@ class AandDScale(SerialDriver):
         on a garbage line (counted; the next call works) and
         `DeviceUnavailable` when the port fails or no frame arrives in time.
         """
-        frame = self._data_frame(time.monotonic() + self.config.timeout_s)
-        return self._sample(frame)
+        return self._weight(time.monotonic() + self.config.timeout_s)
 
     def tare(self) -> float:
         """Tare (`T`) and return the tare in grams: the stable weight shown
@@ -111,7 +114,13 @@ class AandDScale(SerialDriver):
         refuses (`EC,E11`: unstable) or does not confirm within `timeout_s`;
         `WeightOutOfRange` and `BalanceFault` as `read_weight()` does.
         """
-        before = self._stable_sample("T")
+        before = wait_for_stable(
+            self._weight,
+            timeout_s=self.config.timeout_s,
+            pause_s=self._poll_gap_s,
+            name=self.name,
+            command="T",
+        )
         self._control("T")
         return before.grams
 
@@ -126,12 +135,11 @@ class AandDScale(SerialDriver):
 
     def _data_frame(self, deadline: float) -> WeightFrame | NonWeightFrame | OutOfRangeFrame:
         if self.config.mode == "stream":
-            self._link.flush_input()
-            self._read_line(deadline)  # possibly cut by the flush: never trusted
+            self._lines.skip_partial(deadline, self._silence)
         else:
             self._send("Q")
         while True:
-            frame = self._parse(self._read_line(deadline))
+            frame = self._lines.read(deadline, self._silence)
             if isinstance(frame, ErrorReply):
                 if self.config.mode == "request":
                     raise CommandRejected(self.name, "Q", frame.code, frame.reason)
@@ -142,34 +150,15 @@ class AandDScale(SerialDriver):
                 self.stats.ok += 1
                 return frame
 
+    def _weight(self, deadline: float) -> WeightSample:
+        return self._sample(self._data_frame(deadline))
+
     def _sample(self, frame: WeightFrame | NonWeightFrame | OutOfRangeFrame) -> WeightSample:
         if isinstance(frame, WeightFrame):
             return WeightSample(grams=frame.grams, stable=frame.stable)
         if isinstance(frame, OutOfRangeFrame):
             raise WeightOutOfRange(self.name, frame.direction)
         raise BalanceFault(self.name, f"{frame.header.value} {frame.unit}", frame.reason)
-
-    def _stable_sample(self, cmd: str) -> WeightSample:
-        """Wait up to `timeout_s` for a stable weight, skipping garbage."""
-        deadline = time.monotonic() + self.config.timeout_s
-        heard = False
-        while time.monotonic() < deadline:
-            try:
-                sample = self._sample(self._data_frame(deadline))
-            except FrameError:
-                heard = True
-                continue
-            except NoLine:
-                if heard:
-                    break
-                raise
-            if sample.stable:
-                return sample
-            heard = True
-            self._pause(deadline)
-        raise CommandRejected(
-            self.name, cmd, "US", f"no stable weight within {self.config.timeout_s} s"
-        )
 
     # -- control commands --------------------------------------------------------
 
@@ -186,7 +175,7 @@ class AandDScale(SerialDriver):
         heard = False
         while acks < _ACKS_PER_CONTROL:
             try:
-                line = self._read_line(deadline)
+                line = self._lines.read_line(deadline, self._silence)
             except NoLine:
                 if acks:
                     detail = f"acknowledged but not completed within {self.config.timeout_s} s"
@@ -197,7 +186,7 @@ class AandDScale(SerialDriver):
                 raise
             heard = True
             try:
-                frame = self._parse(line)
+                frame = self._lines.parse(line)
             except FrameError:
                 continue  # counted; the acknowledgement may still come
             if isinstance(frame, Acknowledge):
@@ -210,21 +199,9 @@ class AandDScale(SerialDriver):
     def _await_zero_display(self, cmd: str, deadline: float) -> None:
         # Without <AK> the balance says nothing; T and R/Z both bring the
         # display to zero once the weight is stable, so wait for that.
-        heard = False
-        while time.monotonic() < deadline:
-            try:
-                frame = self._data_frame(deadline)
-            except FrameError:
-                heard = True
-                continue
-            except NoLine:
-                if heard:
-                    break
-                raise
-            heard = True
-            if isinstance(frame, WeightFrame) and frame.stable and frame.value == 0:
-                return
-            self._pause(deadline)
+        zero = poll_until(self._data_frame, _stable_zero, deadline, pause_s=self._poll_gap_s)
+        if zero is not None:
+            return
         detail = (
             f"no stable zero shown within {self.config.timeout_s} s "
             "(unstable, outside the zero range, or the command was ignored)"
@@ -233,23 +210,18 @@ class AandDScale(SerialDriver):
 
     # -- plumbing ---------------------------------------------------------------------
 
-    def _pause(self, deadline: float) -> None:
-        if self.config.mode == "request":
-            time.sleep(max(0.0, min(_POLL_GAP_S, deadline - time.monotonic())))
+    @property
+    def _poll_gap_s(self) -> float:
+        """The pause between `Q` polls while waiting; none in stream mode."""
+        return _POLL_GAP_S if self.config.mode == "request" else 0.0
 
-    def _parse(self, line: bytes) -> Frame:
-        try:
-            return parse_frame(line)
-        except FrameError:
-            self.stats.bad += 1
-            raise
+    @property
+    def _silence(self) -> str:
+        return f"no frame within {self.config.timeout_s} s"
 
     def _send(self, cmd: str) -> None:
-        # Flushed first, so a late answer to an earlier command or the rest
-        # of a noise burst is never taken for the answer to this one.
-        self._link.flush_input()
-        self._link.write(encode_command(cmd), what=repr(cmd))
+        self._lines.send(encode_command(cmd), what=repr(cmd))
 
-    def _read_line(self, deadline: float) -> bytes:
-        silence = f"no frame within {self.config.timeout_s} s"
-        return self._link.read_line(deadline, MAX_FRAME_BYTES, end=TERMINATOR, silence=silence)
+
+def _stable_zero(frame: Frame) -> bool:
+    return isinstance(frame, WeightFrame) and frame.stable and frame.value == 0

@@ -24,6 +24,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
+from edge_agent.drivers.serial_text import ascii_text, line_body
 from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
@@ -159,13 +160,10 @@ def parse_frame(line: bytes) -> Frame:
     command) is skipped. Raises `FrameError` for anything that is not a
     well-formed frame, error code or acknowledgement.
     """
-    if len(line) > MAX_FRAME_BYTES:
-        raise FrameError(f"frame of {len(line)} bytes exceeds {MAX_FRAME_BYTES}")
-    body = line.removesuffix(TERMINATOR)
+    body = line_body(line, MAX_FRAME_BYTES)
     if body == bytes([ACK]):
         return Acknowledge()
-    body = body.removeprefix(bytes([ACK]))
-    text = _decode(body)
+    text = ascii_text(body.removeprefix(bytes([ACK])))
     error = _ERROR.match(text)
     if error:
         return ErrorReply(error["code"])
@@ -191,17 +189,6 @@ def parse_frame(line: bytes) -> Frame:
     if header is Header.COUNT:
         raise FrameError(f"count header QT with weight unit {unit!r} in {text!r}")
     return WeightFrame(header is Header.STABLE, value, unit)
-
-
-def _decode(body: bytes) -> str:
-    """Check the line is printable ASCII and not blank."""
-    if not body.strip(b" "):
-        raise FrameError("empty frame")
-    for offset, byte in enumerate(body):
-        if byte > 0x7E or byte < 0x20:
-            kind = "non-ASCII" if byte > 0x7F else "control"
-            raise FrameError(f"{kind} byte 0x{byte:02x} at offset {offset} in {body!r}")
-    return body.decode("ascii")
 
 
 def _number(raw: str, text: str) -> float:

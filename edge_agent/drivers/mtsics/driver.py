@@ -29,7 +29,8 @@ from edge_agent.drivers.mtsics.protocol import (
 )
 from edge_agent.drivers.serial_port import SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
-from edge_agent.errors import CommandRejected, FrameError, WeightOutOfRange
+from edge_agent.drivers.serial_text import TextLines
+from edge_agent.errors import CommandRejected, WeightOutOfRange
 
 
 class MtSicsConfig(SerialSettings):
@@ -55,6 +56,9 @@ class MtSicsScale(SerialDriver):
         self.name = config.port
         self.stats = FrameStats()
         self._link = SerialLink(config, timeout_s=config.timeout_s, stats=self.stats)
+        self._lines = TextLines(
+            self._link, parse_response, max_bytes=MAX_FRAME_BYTES, end=TERMINATOR, stats=self.stats
+        )
 
     def read_weight(self) -> WeightSample | None:
         """Send the configured command (`SI` or `S`) and return the weight.
@@ -107,20 +111,14 @@ class MtSicsScale(SerialDriver):
         Raises `FrameError` on garbage and `DeviceUnavailable` on I/O failure
         or timeout; `ValueError` if `cmd` is not a valid command.
         """
-        self._link.flush_input()
-        self._link.write(encode_command(cmd), what=repr(cmd))
+        self._lines.send(encode_command(cmd), what=repr(cmd))
         expected = reply_echoes(cmd)
         deadline = time.monotonic() + self.config.timeout_s
         silence = f"no reply to {cmd!r} within {self.config.timeout_s} s"
         # Bounded: every pass either returns, raises, or consumes a whole line
         # before the deadline.
         while True:
-            line = self._link.read_line(deadline, MAX_FRAME_BYTES, end=TERMINATOR, silence=silence)
-            try:
-                reply = parse_response(line)
-            except FrameError:
-                self.stats.bad += 1
-                raise
+            reply = self._lines.read(deadline, silence)
             if isinstance(reply, ErrorReply) or reply.command in expected:
                 self.stats.ok += 1
                 return reply

@@ -19,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.serial_text import decode_line
 from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
@@ -175,7 +176,7 @@ def parse_response(line: bytes) -> Response:
 
     Raises `FrameError` for anything that is not a well-formed MT-SICS reply.
     """
-    text = _decode(line)
+    text = decode_line(line, MAX_FRAME_BYTES)
     tokens = _tokenize(text)
     head = tokens[0]
     if head in _ERROR_CODES:
@@ -203,20 +204,6 @@ def parse_response(line: bytes) -> Response:
     if not values:
         return StatusResponse(head, status)
     return DataResponse(head, status, tuple(v.strip('"') for v in values))
-
-
-def _decode(line: bytes) -> str:
-    """Strip the terminator and check the line is printable ASCII."""
-    if len(line) > MAX_FRAME_BYTES:
-        raise FrameError(f"frame of {len(line)} bytes exceeds {MAX_FRAME_BYTES}")
-    body = line.removesuffix(TERMINATOR)
-    if not body.strip(b" "):
-        raise FrameError("empty frame")
-    for offset, byte in enumerate(body):
-        if byte > 0x7E or byte < 0x20:
-            kind = "non-ASCII" if byte > 0x7F else "control"
-            raise FrameError(f"{kind} byte 0x{byte:02x} at offset {offset} in {body!r}")
-    return body.decode("ascii")
 
 
 def _tokenize(text: str) -> list[str]:

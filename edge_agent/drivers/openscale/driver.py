@@ -30,11 +30,11 @@ from edge_agent.drivers.openscale.protocol import (
 )
 from edge_agent.drivers.serial_port import SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
+from edge_agent.drivers.serial_text import TextLines
 from edge_agent.errors import (
     CommandRejected,
     DeviceFault,
     DriverError,
-    FrameError,
     WeightOutOfRange,
 )
 
@@ -130,6 +130,9 @@ class OpenScale(SerialDriver):
         self.stats = BoardStats()
         self.window = StabilityWindow(config.stable_window, config.stable_tolerance_g)
         self._link = SerialLink(config, timeout_s=config.timeout_s, stats=self.stats)
+        self._lines = TextLines(
+            self._link, parse_line, max_bytes=MAX_LINE_BYTES, end=b"\n", stats=self.stats
+        )
 
     def open(self) -> None:
         """Open the port and start a new stability window.
@@ -174,18 +177,13 @@ class OpenScale(SerialDriver):
         raise CommandRejected(self.name, "zero", "unsupported", _NOT_REMOTE)
 
     def _next_grams(self) -> float:
-        self._link.flush_input()
         deadline = time.monotonic() + self.config.timeout_s
-        self._read_line(deadline)  # maybe the tail of a report cut by the flush
+        silence = f"no complete report within {self.config.timeout_s} s"
+        self._lines.skip_partial(deadline, silence)
         # Bounded: every pass returns, raises, or consumes a whole line before
         # the deadline.
         while True:
-            line = self._read_line(deadline)
-            try:
-                parsed = parse_line(line)
-            except FrameError:
-                self.stats.bad += 1
-                raise
+            parsed = self._lines.read(deadline, silence)
             if isinstance(parsed, BannerLine):
                 self.stats.banner += 1
                 self.window.clear()  # the board restarted: a new sequence
@@ -202,7 +200,3 @@ class OpenScale(SerialDriver):
         if cfg.underload_g is not None and grams < -cfg.underload_g:
             raise WeightOutOfRange(self.name, "underload")
         return grams
-
-    def _read_line(self, deadline: float) -> bytes:
-        silence = f"no complete report within {self.config.timeout_s} s"
-        return self._link.read_line(deadline, MAX_LINE_BYTES, silence=silence)

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.serial_text import decode_line
 from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
@@ -107,7 +108,7 @@ def parse_line(line: bytes) -> Line:
     Raises `FrameError` for anything that is neither a report nor a known
     banner line (menu output included: someone opened the board's menu).
     """
-    text = _decode(line)
+    text = decode_line(line, MAX_LINE_BYTES, what="line", blank=True)
     if any(pattern.fullmatch(text) for pattern in BANNER_LINES):
         return BannerLine(text)
     if not text.endswith(","):
@@ -135,15 +136,3 @@ def parse_line(line: bytes) -> Line:
         raise FrameError(f"weight {weight!r} is not a number in {text!r}")
     # + 0.0 turns the "-0.00" Arduino prints for tiny negatives into 0.0.
     return Reading(float(weight) + 0.0, unit, millis, tuple(float(e) for e in extras))
-
-
-def _decode(line: bytes) -> str:
-    """Strip the terminator and check the line is printable ASCII."""
-    if len(line) > MAX_LINE_BYTES:
-        raise FrameError(f"line of {len(line)} bytes exceeds {MAX_LINE_BYTES}")
-    body = line.removesuffix(TERMINATOR)
-    for offset, byte in enumerate(body):
-        if byte > 0x7E or byte < 0x20:
-            kind = "non-ASCII" if byte > 0x7F else "control"
-            raise FrameError(f"{kind} byte 0x{byte:02x} at offset {offset} in {body!r}")
-    return body.decode("ascii")

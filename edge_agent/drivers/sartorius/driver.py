@@ -32,7 +32,8 @@ from edge_agent.drivers.sartorius.protocol import (
 )
 from edge_agent.drivers.serial_port import SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
-from edge_agent.errors import CommandRejected, DeviceFault, FrameError, WeightOutOfRange
+from edge_agent.drivers.serial_text import TextLines
+from edge_agent.errors import CommandRejected, DeviceFault, WeightOutOfRange
 
 _ERROR_REASON = "see the balance's manual for what it means"
 
@@ -85,6 +86,9 @@ class SartoriusScale(SerialDriver):
         self.name = config.port
         self.stats = FrameStats()
         self._link = SerialLink(config, timeout_s=config.timeout_s, stats=self.stats)
+        self._lines = TextLines(
+            self._link, parse_frame, max_bytes=MAX_FRAME_BYTES, end=b"\n", stats=self.stats
+        )
         self._unit = config.unit  # the display unit, updated by every stable frame
 
     def read_weight(self) -> WeightSample | None:
@@ -145,22 +149,13 @@ class SartoriusScale(SerialDriver):
         Raises `FrameError` on garbage and `DeviceUnavailable` on I/O failure
         or timeout.
         """
-        streaming = self.config.mode == "stream"
-        self._link.flush_input()
-        if not streaming:
-            self._link.write(encode_command(Command.PRINT), what="ESC P")
-        deadline = time.monotonic() + self.config.timeout_s
-        if streaming:
-            self._read_line(deadline)  # maybe the tail of a frame cut by the flush
-        line = self._read_line(deadline)
-        try:
-            frame = parse_frame(line)
-        except FrameError:
-            self.stats.bad += 1
-            raise
+        silence = f"no complete frame within {self.config.timeout_s} s ({self.config.mode} mode)"
+        if self.config.mode == "stream":
+            deadline = time.monotonic() + self.config.timeout_s
+            self._lines.skip_partial(deadline, silence)
+        else:
+            self._lines.send(encode_command(Command.PRINT), what="ESC P")
+            deadline = time.monotonic() + self.config.timeout_s
+        frame = self._lines.read(deadline, silence)
         self.stats.ok += 1
         return frame
-
-    def _read_line(self, deadline: float) -> bytes:
-        silence = f"no complete frame within {self.config.timeout_s} s ({self.config.mode} mode)"
-        return self._link.read_line(deadline, MAX_FRAME_BYTES, silence=silence)

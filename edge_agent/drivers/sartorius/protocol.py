@@ -26,6 +26,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.serial_text import decode_line
 from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
@@ -167,7 +168,7 @@ def parse_frame(line: bytes) -> Frame:
     Raises `FrameError` for anything that is not a well-formed SBI frame,
     including a weight in a unit that is not in `UNIT_GRAMS`.
     """
-    text = _decode(line)
+    text = decode_line(line, MAX_FRAME_BYTES, blank=True)
     if not text.strip(" "):
         if len(text) == _BLANK_WIDTH:
             return SpecialFrame(Special.BLANK)
@@ -181,20 +182,6 @@ def parse_frame(line: bytes) -> Frame:
     if (m := _SPECIAL.fullmatch(text)) is not None:
         return _special(m, text)
     raise FrameError(f"not an SBI frame: {text!r}")
-
-
-def _decode(line: bytes) -> str:
-    """Strip the terminator and check the line is printable ASCII."""
-    if len(line) > MAX_FRAME_BYTES:
-        raise FrameError(f"frame of {len(line)} bytes exceeds {MAX_FRAME_BYTES}")
-    body = line.removesuffix(TERMINATOR)
-    if not body:
-        raise FrameError("empty frame")
-    for offset, byte in enumerate(body):
-        if byte > 0x7E or byte < 0x20:
-            kind = "non-ASCII" if byte > 0x7F else "control"
-            raise FrameError(f"{kind} byte 0x{byte:02x} at offset {offset} in {body!r}")
-    return body.decode("ascii")
 
 
 def _weight(m: re.Match[str], text: str) -> WeightFrame:

@@ -20,6 +20,7 @@ from pydantic import Field
 from edge_agent.drivers.base import FrameStats, WeightSample
 from edge_agent.drivers.serial_port import NoLine, SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
+from edge_agent.drivers.serial_text import TextLines, wait_for_stable
 from edge_agent.drivers.stgs.protocol import (
     ADDRESS_PATTERN,
     MAX_FRAME_BYTES,
@@ -89,6 +90,9 @@ class StGsIndicator(SerialDriver):
         self._link = SerialLink(
             config, timeout_s=config.timeout_s, name=self.name, stats=self.stats
         )
+        self._lines = TextLines(
+            self._link, parse_frame, max_bytes=MAX_FRAME_BYTES, end=TERMINATOR, stats=self.stats
+        )
 
     # -- WeightDriver ----------------------------------------------------------
 
@@ -100,7 +104,7 @@ class StGsIndicator(SerialDriver):
         a garbage line (counted; the next call works) and `DeviceUnavailable`
         when the port fails or nothing from this indicator arrives in time.
         """
-        return self._sample(self._weighing_frame(time.monotonic() + self.config.timeout_s))
+        return self._weight(time.monotonic() + self.config.timeout_s)
 
     def tare(self) -> float:
         """Tare (`TARE`); return the stable weight shown just before, in grams
@@ -110,7 +114,13 @@ class StGsIndicator(SerialDriver):
         refuses (`ERRnn`) or does not answer `OK` within `timeout_s`;
         `WeightOutOfRange` and `IndicatorFault` as `read_weight()` does.
         """
-        before = self._stable_sample("TARE")
+        before = wait_for_stable(
+            self._weight,
+            timeout_s=self.config.timeout_s,
+            pause_s=_POLL_GAP_S if self.config.mode == "request" else 0.0,
+            name=self.name,
+            command="TARE",
+        )
         self._command("TARE")
         return before.grams
 
@@ -122,8 +132,7 @@ class StGsIndicator(SerialDriver):
 
     def _weighing_frame(self, deadline: float) -> WeighingFrame:
         if self.config.mode == "stream":
-            self._link.flush_input()
-            self._read_line(deadline)  # possibly cut by the flush: never trusted
+            self._lines.skip_partial(deadline, self._silence())
         else:
             self._send("READ")
         while True:
@@ -138,6 +147,9 @@ class StGsIndicator(SerialDriver):
             self.stats.ok += 1
             return frame
 
+    def _weight(self, deadline: float) -> WeightSample:
+        return self._sample(self._weighing_frame(deadline))
+
     def _sample(self, frame: WeighingFrame) -> WeightSample:
         if isinstance(frame, WeightFrame):
             return WeightSample(grams=frame.grams, stable=frame.stable)
@@ -148,28 +160,6 @@ class StGsIndicator(SerialDriver):
         if frame.status is Status.UNDERLOAD:
             raise WeightOutOfRange(self.name, "underload")
         raise IndicatorFault(self.name, frame.status.value, frame.reason)
-
-    def _stable_sample(self, cmd: str) -> WeightSample:
-        """Wait up to `timeout_s` for a stable weight, skipping garbage."""
-        deadline = time.monotonic() + self.config.timeout_s
-        heard = False
-        while time.monotonic() < deadline:
-            try:
-                sample = self._sample(self._weighing_frame(deadline))
-            except FrameError:
-                continue
-            except NoLine:
-                if heard:
-                    break
-                raise
-            if sample.stable:
-                return sample
-            heard = True
-            if self.config.mode == "request":
-                time.sleep(max(0.0, min(_POLL_GAP_S, deadline - time.monotonic())))
-        raise CommandRejected(
-            self.name, cmd, "US", f"no stable weight within {self.config.timeout_s} s"
-        )
 
     # -- commands --------------------------------------------------------------
 
@@ -206,26 +196,17 @@ class StGsIndicator(SerialDriver):
 
     def _ours(self, line: bytes) -> Frame | None:
         """Parse a line; None (counted) when it comes from another address."""
-        try:
-            frame = parse_frame(line)
-        except FrameError:
-            self.stats.bad += 1
-            raise
+        frame = self._lines.parse(line)
         if self.config.address is not None and frame.address != self.config.address:
             self.stats.foreign += 1
             return None
         return frame
 
     def _send(self, cmd: str) -> None:
-        # Flushed first, so a late answer to an earlier command or the rest
-        # of a noise burst is never taken for the answer to this one.
-        self._link.flush_input()
-        self._link.write(encode_command(cmd, self.config.address), what=repr(cmd))
+        self._lines.send(encode_command(cmd, self.config.address), what=repr(cmd))
 
     def _read_line(self, deadline: float) -> bytes:
-        return self._link.read_line(
-            deadline, MAX_FRAME_BYTES, end=TERMINATOR, silence=self._silence()
-        )
+        return self._lines.read_line(deadline, self._silence())
 
     def _silence(self) -> str:
         source = "" if self.config.address is None else f" from address {self.config.address}"

@@ -22,6 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
+from edge_agent.drivers.serial_text import decode_line
 from edge_agent.drivers.units import unit_table
 from edge_agent.errors import FrameError
 
@@ -183,7 +184,7 @@ def parse_frame(line: bytes) -> Frame:
     Raises `FrameError` for anything that is not a well-formed weight string
     or command reply.
     """
-    text = _decode(line).strip(" ")
+    text = decode_line(line, MAX_FRAME_BYTES).strip(" ")
     reply = _REPLY.match(text)
     if reply:
         return CommandReply(reply["address"], reply["code"])
@@ -212,20 +213,6 @@ def parse_frame(line: bytes) -> Frame:
     if not _UNIT.match(unit) or unit.lower() not in UNIT_GRAMS:
         raise FrameError(f"unknown unit {unit!r} in {text!r} (known: {', '.join(UNIT_GRAMS)})")
     return WeightFrame(address, stable, kind is Kind.NET, value, unit.lower())
-
-
-def _decode(line: bytes) -> str:
-    """Strip the terminator and check the line is printable ASCII and not blank."""
-    if len(line) > MAX_FRAME_BYTES:
-        raise FrameError(f"frame of {len(line)} bytes exceeds {MAX_FRAME_BYTES}")
-    body = line.removesuffix(TERMINATOR)
-    if not body.strip(b" "):
-        raise FrameError("empty frame")
-    for offset, byte in enumerate(body):
-        if byte > 0x7E or byte < 0x20:
-            kind = "non-ASCII" if byte > 0x7F else "control"
-            raise FrameError(f"{kind} byte 0x{byte:02x} at offset {offset} in {body!r}")
-    return body.decode("ascii")
 
 
 def _number(raw: str, text: str) -> float:

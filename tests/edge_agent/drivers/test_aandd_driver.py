@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 import pytest
@@ -13,6 +14,7 @@ from edge_agent.drivers.aandd import AandDConfig, AandDScale, BalanceFault
 from edge_agent.drivers.base import WeightSample
 from edge_agent.errors import CommandRejected
 from firmware_sim.aandd_scale import AandDEmulator
+from firmware_sim.load_cell import DEFAULT_CELL
 from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
@@ -20,6 +22,9 @@ pytestmark = pytest.mark.timeout(30)
 MODES = ["stream", "request"]
 
 Rig = Callable[..., tuple[AandDEmulator, AandDScale]]
+
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(DEFAULT_CELL, settle_s=0.0)
 
 
 @pytest.fixture
@@ -38,7 +43,7 @@ def rig() -> Iterator[Rig]:
             timeout_s: float = 1.0,
             **emulator: Any,
         ) -> tuple[AandDEmulator, AandDScale]:
-            knobs: dict[str, Any] = {"settle_s": 0.0, "rate_hz": 50.0, **emulator}
+            knobs: dict[str, Any] = {"cell": CELL, "rate_hz": 50.0, **emulator}
             emu = AandDEmulator(mode=mode, acknowledge=acknowledge, **knobs)
             emu.start()
             # A pty carries bytes whatever the line settings, and some kernels
@@ -93,7 +98,7 @@ def test_tare_and_zero(rig: Rig, mode: str, acknowledge: bool) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_tare_refused_without_a_stable_weight(rig: Rig, mode: str) -> None:
-    emu, scale = rig(mode=mode, settle_s=30.0, timeout_s=0.1)
+    emu, scale = rig(mode=mode, cell=replace(CELL, settle_s=30.0), timeout_s=0.1)
     emu.set_load(250.0)
     with pytest.raises(CommandRejected, match="'T' rejected with US") as info:
         scale.tare()
@@ -103,7 +108,9 @@ def test_tare_refused_without_a_stable_weight(rig: Rig, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_zero_refused_with_e11_when_ak_is_on(rig: Rig, mode: str) -> None:
-    emu, scale = rig(mode=mode, acknowledge=True, settle_s=30.0, stable_timeout_s=0.1)
+    emu, scale = rig(
+        mode=mode, acknowledge=True, cell=replace(CELL, settle_s=30.0), stable_timeout_s=0.1
+    )
     emu.set_load(3.0)
     with pytest.raises(CommandRejected, match="stability error") as info:
         scale.zero()
@@ -111,7 +118,7 @@ def test_zero_refused_with_e11_when_ak_is_on(rig: Rig, mode: str) -> None:
 
 
 def test_zero_unconfirmed_without_ak(rig: Rig) -> None:
-    emu, scale = rig(settle_s=30.0, stable_timeout_s=0.1, timeout_s=0.3)
+    emu, scale = rig(cell=replace(CELL, settle_s=30.0), stable_timeout_s=0.1, timeout_s=0.3)
     emu.set_load(3.0)
     with pytest.raises(CommandRejected, match="no stable zero") as info:
         scale.zero()

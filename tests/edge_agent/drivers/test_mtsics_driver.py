@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from edge_agent.drivers.base import WeightSample
 from edge_agent.drivers.mtsics import ErrorCode, ErrorReply, MtSicsConfig, MtSicsScale
 from edge_agent.errors import CommandRejected, DeviceUnavailable
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from tests.edge_agent.drivers.rigs import driver_rigs
 
@@ -19,6 +21,9 @@ pytestmark = pytest.mark.timeout(30)
 
 
 Rig = Callable[..., tuple[MtSicsEmulator, MtSicsScale]]
+
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(DEFAULT_CELL, settle_s=0.0)
 
 
 @pytest.fixture
@@ -29,7 +34,7 @@ def rig() -> Iterator[Rig]:
         def make(
             *, command: str = "SI", timeout_s: float = 1.0, **emulator: Any
         ) -> tuple[MtSicsEmulator, MtSicsScale]:
-            emu = MtSicsEmulator(**{"settle_s": 0.0, **emulator})
+            emu = MtSicsEmulator(**{"cell": CELL, **emulator})
             emu.start()
             config = MtSicsConfig(
                 type="mtsics", port=emu.port, command=command, timeout_s=timeout_s
@@ -41,13 +46,13 @@ def rig() -> Iterator[Rig]:
 
 
 def test_command_s_waits_for_a_stable_weight(rig: Rig) -> None:
-    emu, scale = rig(command="S", settle_s=0.2, stable_timeout_s=1.0)
+    emu, scale = rig(command="S", cell=replace(CELL, settle_s=0.2), stable_timeout_s=1.0)
     emu.set_load(42.5)
     assert scale.read_weight() == WeightSample(grams=42.5, stable=True)
 
 
 def test_busy_when_no_stable_weight_in_time(rig: Rig) -> None:
-    emu, scale = rig(command="S", settle_s=30.0, stable_timeout_s=0.1)
+    emu, scale = rig(command="S", cell=replace(CELL, settle_s=30.0), stable_timeout_s=0.1)
     emu.set_load(42.5)
     assert scale.read_weight() is None
     assert scale.stats.ok == 1
@@ -62,7 +67,7 @@ def test_tare_makes_weights_net(rig: Rig) -> None:
 
 
 def test_tare_refused_while_unstable(rig: Rig) -> None:
-    emu, scale = rig(settle_s=30.0, stable_timeout_s=0.05)
+    emu, scale = rig(cell=replace(CELL, settle_s=30.0), stable_timeout_s=0.05)
     emu.set_load(250.0)
     with pytest.raises(CommandRejected, match="'T' rejected with I") as info:
         scale.tare()
@@ -89,7 +94,7 @@ def test_late_reply_to_an_earlier_command_is_skipped(rig: Rig) -> None:
     # T waits for stability (0.9 s) longer than the driver waits (0.6 s); the
     # late `T S` arrives after the next command was sent (0.6 s) and before
     # that command's deadline (1.2 s), and must be skipped.
-    emu, scale = rig(settle_s=0.9, stable_timeout_s=2.0, timeout_s=0.6)
+    emu, scale = rig(cell=replace(CELL, settle_s=0.9), stable_timeout_s=2.0, timeout_s=0.6)
     emu.set_load(200.0)
     with pytest.raises(DeviceUnavailable):
         scale.tare()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,13 +19,16 @@ from edge_agent.errors import (
     FrameError,
     WeightOutOfRange,
 )
-from firmware_sim.openscale_board import OpenScaleEmulator
+from firmware_sim.openscale_board import BOARD_CELL, OpenScaleEmulator
 from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
 
 
 Rig = Callable[..., tuple[OpenScaleEmulator, OpenScale]]
+
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(BOARD_CELL, settle_s=0.0)
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def rig() -> Iterator[Rig]:
             **emulator: Any,
         ) -> tuple[OpenScaleEmulator, OpenScale]:
             defaults: dict[str, Any] = {
-                "settle_s": 0.0,
+                "cell": CELL,
                 "report_interval_s": 0.01,
                 "unit": "kg",
                 "decimals": 3,
@@ -81,10 +85,10 @@ def test_window_of_one_trusts_every_reading(rig: Rig) -> None:
 
 
 def test_noise_within_tolerance_is_stable_beyond_it_is_not(rig: Rig) -> None:
-    emu, scale = rig(noise_g=1.0, seed=3, driver={"stable_tolerance_g": 10.0})
+    emu, scale = rig(cell=replace(CELL, noise_g=1.0), seed=3, driver={"stable_tolerance_g": 10.0})
     emu.set_load(500.0)
     assert reads(scale, 5)[-1].stable
-    emu.noise_g = 30.0
+    emu.cell = replace(emu.cell, noise_g=30.0)
     assert not any(s.stable for s in reads(scale, 5)[2:])
 
 
@@ -140,7 +144,9 @@ def test_stream_never_takes_the_tail_of_a_line(rig: Rig) -> None:
 
 def test_out_of_range_when_limits_are_configured(rig: Rig) -> None:
     # Over- and underload in general: test_scale_driver_contract.py.
-    emu, scale = rig(capacity_g=5000.0, driver={"capacity_g": 4000.0, "underload_g": 100.0})
+    emu, scale = rig(
+        cell=replace(CELL, capacity_g=5000.0), driver={"capacity_g": 4000.0, "underload_g": 100.0}
+    )
     emu.set_load(400.0)
     assert reads(scale, 3)[-1].stable
     emu.set_load(6000.0)  # the ADC saturates at 5000 g: still beyond 4000
@@ -152,7 +158,7 @@ def test_out_of_range_when_limits_are_configured(rig: Rig) -> None:
 
 
 def test_without_limits_any_weight_passes(rig: Rig) -> None:
-    emu, scale = rig(capacity_g=5000.0)
+    emu, scale = rig(cell=replace(CELL, capacity_g=5000.0))
     emu.set_load(9000.0)
     assert scale.read_weight().grams == 5000.0  # saturated: only a limit can tell
 

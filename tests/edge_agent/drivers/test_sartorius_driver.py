@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from edge_agent.errors import (
     FrameError,
     WeightOutOfRange,
 )
+from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.sartorius_scale import SartoriusEmulator
 from tests.edge_agent.drivers.rigs import driver_rigs
 
@@ -27,6 +29,9 @@ pytestmark = pytest.mark.timeout(30)
 MODES = ["request", "stream"]
 
 Rig = Callable[..., tuple[SartoriusEmulator, SartoriusScale]]
+
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(DEFAULT_CELL, settle_s=0.0)
 
 
 def eventually(condition: Callable[[], bool], timeout_s: float = 2.0) -> None:
@@ -52,7 +57,7 @@ def rig() -> Iterator[Rig]:
             driver: dict[str, Any] | None = None,
             **emulator: Any,
         ) -> tuple[SartoriusEmulator, SartoriusScale]:
-            defaults: dict[str, Any] = {"settle_s": 0.0}
+            defaults: dict[str, Any] = {"cell": CELL}
             if mode == "stream":
                 defaults |= {"auto_print": True, "print_interval_s": 0.02}
             emu = SartoriusEmulator(**(defaults | emulator))
@@ -78,17 +83,19 @@ def test_stable_reading_with_id_codes(rig: Rig, mode: str) -> None:
 
 
 def test_unstable_frames_take_the_unit_of_the_last_stable_one(rig: Rig) -> None:
-    emu, scale = rig(unit="kg", dynamic_noise_g=0.0)
+    emu, scale = rig(unit="kg", cell=replace(CELL, dynamic_noise_g=0.0))
     emu.set_load(1500.0)
     assert scale.read_weight() == WeightSample(grams=1500.0, stable=True)
-    emu.settle_s = 30.0
+    emu.cell = replace(emu.cell, settle_s=30.0)
     emu.set_load(2500.0)
     sample = scale.read_weight()
     assert sample == WeightSample(grams=pytest.approx(2500.0), stable=False)  # type: ignore[arg-type]
 
 
 def test_configured_unit_applies_before_any_stable_frame(rig: Rig) -> None:
-    emu, scale = rig(unit="kg", settle_s=30.0, dynamic_noise_g=0.0, driver={"unit": "kg"})
+    emu, scale = rig(
+        unit="kg", cell=replace(CELL, settle_s=30.0, dynamic_noise_g=0.0), driver={"unit": "kg"}
+    )
     emu.set_load(750.0)
     assert scale.read_weight() == WeightSample(grams=pytest.approx(750.0), stable=False)  # type: ignore[arg-type]
 
@@ -136,7 +143,7 @@ def test_tare_in_stream_mode_with_the_tare_key(rig: Rig) -> None:
 
 
 def test_tare_refused_without_a_stable_weight(rig: Rig) -> None:
-    emu, scale = rig(settle_s=30.0)
+    emu, scale = rig(cell=replace(CELL, settle_s=30.0))
     emu.set_load(250.0)
     with pytest.raises(CommandRejected, match="'ESC U' rejected with unstable") as info:
         scale.tare()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,16 +24,20 @@ from edge_agent.drivers.sartorius import protocol as sartorius_protocol
 from edge_agent.drivers.stgs import protocol as stgs_protocol
 from edge_agent.errors import DeviceUnavailable, FrameError, WeightOutOfRange
 from firmware_sim.aandd_scale import AandDEmulator
+from firmware_sim.load_cell import DEFAULT_CELL, LoadCell
 from firmware_sim.mtsics_scale import MtSicsEmulator
-from firmware_sim.openscale_board import OpenScaleEmulator
+from firmware_sim.openscale_board import BOARD_CELL, OpenScaleEmulator
 from firmware_sim.sartorius_scale import SartoriusEmulator
-from firmware_sim.stgs_indicator import StGsEmulator
+from firmware_sim.stgs_indicator import INDICATOR_CELL, StGsEmulator
 from tests.edge_agent.drivers.frames import fuzz_parser, load_frames
 from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
 
 Mode = Literal["stream", "request"]
+
+#: A balance's cell that settles at once.
+SETTLED = replace(DEFAULT_CELL, settle_s=0.0)
 
 
 def _frames(module: Any, *, extra: int = 0) -> list[bytes]:
@@ -46,12 +50,13 @@ class ScaleRig:
     """How to run one driver (in one mode) against its emulator."""
 
     id: str
-    emulator: Callable[..., Any]  # knobs -> an emulator, not yet started
+    emulator: Callable[..., Any]  # (cell=..., **knobs) -> an emulator, not yet started
     driver: Callable[..., Any]  # (port, timeout_s, **config) -> a closed driver
     parse: Callable[[bytes], Any]  # the protocol parser
     valid_frames: list[bytes]  # parseable recorded frames, mutated by the fuzz
     alphabet: bytes  # the protocol's characters, for the fuzz
     results: tuple[type, ...]  # what the parser may return
+    cell: LoadCell = SETTLED  # the emulator's load cell, settled at once
     result_ok: Callable[[Any], bool] = lambda result: True  # more checks on a parse
     # Stability is derived from a window of readings rather than reported.
     derived_stability: bool = False
@@ -72,7 +77,7 @@ class ScaleRig:
 
 def _aandd_emulator(mode: Mode) -> Callable[..., Any]:
     def make(**knobs: Any) -> AandDEmulator:
-        return AandDEmulator(mode=mode, **({"settle_s": 0.0, "rate_hz": 50.0} | knobs))
+        return AandDEmulator(mode=mode, **({"rate_hz": 50.0} | knobs))
 
     return make
 
@@ -97,7 +102,7 @@ def _aandd_driver(mode: Mode) -> Callable[..., Any]:
 
 def _stgs_emulator(mode: Mode) -> Callable[..., Any]:
     def make(**knobs: Any) -> StGsEmulator:
-        return StGsEmulator(mode=mode, **({"settle_s": 0.0, "rate_hz": 50.0} | knobs))
+        return StGsEmulator(mode=mode, **({"rate_hz": 50.0} | knobs))
 
     return make
 
@@ -115,7 +120,7 @@ def _sartorius_emulator(mode: str) -> Callable[..., Any]:
     stream = {"auto_print": True, "print_interval_s": 0.02} if mode == "stream" else {}
 
     def make(**knobs: Any) -> SartoriusEmulator:
-        return SartoriusEmulator(**({"settle_s": 0.0} | stream | knobs))
+        return SartoriusEmulator(**(stream | knobs))
 
     return make
 
@@ -131,10 +136,6 @@ def _sartorius_driver(mode: str) -> Callable[..., Any]:
     return make
 
 
-def _mtsics_emulator(**knobs: Any) -> MtSicsEmulator:
-    return MtSicsEmulator(**({"settle_s": 0.0} | knobs))
-
-
 def _mtsics_driver(port: str, timeout_s: float, **config: Any) -> mtsics.MtSicsScale:
     return mtsics.MtSicsScale(
         mtsics.MtSicsConfig(type="mtsics", port=port, timeout_s=timeout_s, **config)
@@ -144,7 +145,6 @@ def _mtsics_driver(port: str, timeout_s: float, **config: Any) -> mtsics.MtSicsS
 def _openscale_emulator(**knobs: Any) -> OpenScaleEmulator:
     # Reports every 10 ms in kg with 3 decimals.
     defaults: dict[str, Any] = {
-        "settle_s": 0.0,
         "report_interval_s": 0.01,
         "unit": "kg",
         "decimals": 3,
@@ -181,6 +181,7 @@ _STGS: dict[str, Any] = {
         stgs_protocol.RawFrame,
         stgs_protocol.CommandReply,
     ),
+    "cell": replace(INDICATOR_CELL, settle_s=0.0),
     "unsettled": (5000.0, 3.0),
     "mixed_load_g": 1234.0,
     "mixed_grams": 1234.0,
@@ -205,7 +206,7 @@ _SARTORIUS: dict[str, Any] = {
 RIGS = [
     ScaleRig(
         id="mtsics",
-        emulator=_mtsics_emulator,
+        emulator=MtSicsEmulator,
         driver=_mtsics_driver,
         parse=mtsics_protocol.parse_response,
         valid_frames=_frames(mtsics_protocol),
@@ -266,6 +267,7 @@ RIGS = [
     ScaleRig(
         id="openscale",
         emulator=_openscale_emulator,
+        cell=replace(BOARD_CELL, settle_s=0.0),
         driver=_openscale_driver,
         parse=openscale_protocol.parse_line,
         valid_frames=[
@@ -313,7 +315,7 @@ def rig(spec: ScaleRig) -> Iterator[Rig]:
         def make(
             *, timeout_s: float = 1.0, driver: dict[str, Any] | None = None, **emulator: Any
         ) -> Made:
-            emu = spec.emulator(**emulator)
+            emu = spec.emulator(**({"cell": spec.cell} | emulator))
             emu.start()
             return opened(emu, spec.driver(emu.port, timeout_s, **(driver or {})))
 
@@ -344,7 +346,7 @@ def test_stable_load_reads_stable_in_grams(rig: Rig, spec: ScaleRig) -> None:
 
 def test_unsettled_load_reads_unstable(rig: Rig, spec: ScaleRig) -> None:
     load, noise = spec.unsettled
-    emu, scale = rig(settle_s=30.0, dynamic_noise_g=noise)
+    emu, scale = rig(cell=replace(spec.cell, settle_s=30.0, dynamic_noise_g=noise))
     emu.set_load(load)
     samples = [scale.read_weight() for _ in range(6 if spec.derived_stability else 1)]
     assert not any(s.stable for s in samples)
@@ -356,9 +358,9 @@ def test_unsettled_load_reads_unstable(rig: Rig, spec: ScaleRig) -> None:
 def test_overload_and_underload_raise(rig: Rig, spec: ScaleRig) -> None:
     limits = {"capacity_g": 1000.0, "underload_g": 20.0}
     if spec.range_in_driver:
-        emu, scale = rig(capacity_g=5000.0, driver=limits)
+        emu, scale = rig(cell=replace(spec.cell, capacity_g=5000.0), driver=limits)
     else:
-        emu, scale = rig(**limits)
+        emu, scale = rig(cell=replace(spec.cell, **limits))
     emu.set_load(spec.overload_g)
     with pytest.raises(WeightOutOfRange, match="overload") as over:
         scale.read_weight()

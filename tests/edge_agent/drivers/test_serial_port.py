@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-import tty
 from collections.abc import Iterator
 
 import pytest
@@ -13,44 +11,9 @@ from edge_agent.drivers.base import FrameStats
 from edge_agent.drivers.serial_port import NoLine, SerialDriver, SerialLink
 from edge_agent.drivers.serial_settings import SerialSettings
 from edge_agent.errors import DeviceFault, DeviceUnavailable, DriverError, FrameError
+from tests.edge_agent.drivers.bare_pty import Pty, soon
 
 pytestmark = pytest.mark.timeout(30)
-
-
-class Pty:
-    """The device end of a raw pty; `port` is the path a link opens."""
-
-    def __init__(self) -> None:
-        self.master, slave = os.openpty()
-        tty.setraw(self.master)
-        tty.setraw(slave)
-        self.port = os.ttyname(slave)
-        self._slave = slave  # kept open so the pty stays usable between opens
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def received(self, size: int, timeout_s: float = 1.0) -> bytes:
-        os.set_blocking(self.master, False)
-        deadline = time.monotonic() + timeout_s
-        data = b""
-        while len(data) < size and time.monotonic() < deadline:
-            try:
-                data += os.read(self.master, size - len(data))
-            except BlockingIOError:
-                time.sleep(0.01)
-        return data
-
-    def close(self) -> None:
-        os.close(self.master)
-        os.close(self._slave)
-
-
-@pytest.fixture
-def pty() -> Iterator[Pty]:
-    device = Pty()
-    yield device
-    device.close()
 
 
 @pytest.fixture
@@ -61,10 +24,6 @@ def link(pty: Pty) -> Iterator[SerialLink]:
     made.open()
     yield made
     made.close()
-
-
-def soon(seconds: float = 0.2) -> float:
-    return time.monotonic() + seconds
 
 
 def test_open_drops_what_came_before_and_close_is_idempotent(pty: Pty) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 import pytest
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 from edge_agent.drivers.base import WeightSample
 from edge_agent.drivers.stgs import IndicatorFault, StGsConfig, StGsIndicator
 from edge_agent.errors import CommandRejected, DeviceUnavailable
-from firmware_sim.stgs_indicator import StGsEmulator
+from firmware_sim.stgs_indicator import INDICATOR_CELL, StGsEmulator
 from tests.edge_agent.drivers.rigs import driver_rigs
 
 pytestmark = pytest.mark.timeout(30)
@@ -20,6 +21,9 @@ pytestmark = pytest.mark.timeout(30)
 MODES = ["stream", "request"]
 
 Rig = Callable[..., tuple[StGsEmulator, StGsIndicator]]
+
+#: The emulator's cell, settled at once unless a test says otherwise.
+CELL = replace(INDICATOR_CELL, settle_s=0.0)
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def rig() -> Iterator[Rig]:
             timeout_s: float = 1.0,
             **emulator: Any,
         ) -> tuple[StGsEmulator, StGsIndicator]:
-            knobs: dict[str, Any] = {"settle_s": 0.0, "rate_hz": 50.0, **emulator}
+            knobs: dict[str, Any] = {"cell": CELL, "rate_hz": 50.0, **emulator}
             emu = StGsEmulator(mode=mode, address=address, **knobs)
             emu.start()
             config = StGsConfig(
@@ -90,7 +94,7 @@ def test_tare_gives_net_weights_and_zero(rig: Rig, mode: str, address: str | Non
 
 @pytest.mark.parametrize("mode", MODES)
 def test_tare_refused_without_a_stable_weight(rig: Rig, mode: str) -> None:
-    emu, ind = rig(mode=mode, settle_s=30.0, timeout_s=0.1)
+    emu, ind = rig(mode=mode, cell=replace(CELL, settle_s=30.0), timeout_s=0.1)
     emu.set_load(250.0)
     with pytest.raises(CommandRejected, match="'TARE' rejected with US"):
         ind.tare()
@@ -99,7 +103,7 @@ def test_tare_refused_without_a_stable_weight(rig: Rig, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_zero_refused_with_an_error_reply(rig: Rig, mode: str) -> None:
-    emu, ind = rig(mode=mode, settle_s=30.0)
+    emu, ind = rig(mode=mode, cell=replace(CELL, settle_s=30.0))
     emu.set_load(30.0)
     with pytest.raises(CommandRejected, match="not allowed now") as info:
         ind.zero()
