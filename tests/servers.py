@@ -269,12 +269,17 @@ class MosquittoServer(ServerProcess):
 
 
 class InfluxServer(ServerProcess):
-    """A private InfluxDB 1.x (`influxd`) with HTTP on a free loopback port."""
+    """A private InfluxDB 1.x (`influxd`) with HTTP on a free loopback port.
+
+    With `auth`, HTTP authentication is on: create the users (`create_users`)
+    right after starting, before anyone else talks to it.
+    """
 
     name = "influxd"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, auth: bool = False) -> None:
         super().__init__(data_dir)
+        self.auth = auth
         self.binary = find_binary("influxd", "/usr/bin/influxd")
         self.host = _HOST
         self.http_port = 0
@@ -315,6 +320,7 @@ bind-address = "{self.host}:{self.rpc_port}"
   query-log-enabled = false
 [http]
   bind-address = "{self.host}:{self.http_port}"
+  auth-enabled = {str(self.auth).lower()}
   log-enabled = false
   unix-socket-enabled = false
 [monitor]
@@ -340,6 +346,23 @@ bind-address = "{self.host}:{self.rpc_port}"
         except httpx.HTTPError:
             return False
         return response.status_code == 204
+
+    def query(self, text: str, *, user: tuple[str, str] | None = None) -> None:
+        """Run one InfluxQL statement (POST), as `user` (name, password) if given;
+        raise if the server refuses it."""
+        response = httpx.post(f"{self.url}/query", params={"q": text}, auth=user, timeout=10)
+        response.raise_for_status()
+        if "error" in response.text:
+            raise ServerError(f"influxd refused {text!r}: {response.text}")
+
+    def create_users(self, users: dict[str, str]) -> None:
+        """Create admin users (name -> password); the first needs no credentials."""
+        first: tuple[str, str] | None = None
+        for name, password in users.items():
+            self.query(
+                f"CREATE USER \"{name}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES", user=first
+            )
+            first = first or (name, password)
 
 
 def postgres_bin_dir() -> Path:

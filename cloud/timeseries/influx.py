@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from cloud.errors import StoreRejected, StoreUnavailable
+from cloud.errors import StoreError, StoreRejected, StoreUnavailable
 from cloud.timeseries.base import LEVEL_MEASUREMENT, FieldValue, LevelPoint, Point
 from cloud.timeseries.line_protocol import (
     MAX_TIME_MS,
@@ -35,8 +35,14 @@ from vmi.errors import ConfigError
 # Read in chunks so a server's `max-row-limit` cannot silently truncate a
 # long series: non-chunked answers stop at the limit (flagged only "partial").
 _CHUNK_SIZE = 10_000
-# Statuses that mean "try again later" although they are not 5xx.
-_RETRYABLE_4XX = frozenset({408, 429})
+# Statuses that say the request itself (the lines, the query) is wrong:
+# 400 from 1.x and the v1 API of 2.x/3.x, 422 from 2.x for unprocessable points.
+# Every other failure (401, 403, 404, 408, 413, 429, 5xx) is about the server.
+_REJECTED = frozenset({400, 422})
+_TOO_LARGE = 413
+# InfluxDB's words for a database that does not exist (1.x: "database not
+# found", 2.x: "bucket ... not found").
+_MISSING = ("database not found", "bucket not found", "not found: database")
 _TAGS = ("site", "device", "location", "sku", "source")
 # Keys per query of level_series_many: keeps each query a few kilobytes.
 _KEYS_PER_QUERY = 100
@@ -124,11 +130,23 @@ class InfluxStore:
 
     def _write_lines(self, lines: Sequence[str]) -> None:
         for start in range(0, len(lines), self.batch_lines):
-            body = "\n".join(lines[start : start + self.batch_lines]).encode()
-            # zlib writes the gzip wrapper itself (wbits 31): one C call, no
-            # separate CRC pass. Level 1: line protocol still shrinks ~11x (~15x at 5),
-            # at a fraction of the CPU of higher levels.
+            self._write_lines_or_halves(lines[start : start + self.batch_lines])
+
+    def _write_lines_or_halves(self, lines: Sequence[str]) -> None:
+        """Write `lines` in one request; if the server finds it too large (413),
+        in halves, down to single lines (a 413 then means a misconfigured server)."""
+        body = "\n".join(lines).encode()
+        # zlib writes the gzip wrapper itself (wbits 31): one C call, no
+        # separate CRC pass. Level 1: line protocol still shrinks ~11x (~15x at 5),
+        # at a fraction of the CPU of higher levels.
+        try:
             self._write_body(zlib.compress(body, _GZIP_LEVEL, wbits=31))
+        except StoreUnavailable as exc:
+            if exc.reason != "too_large" or len(lines) < 2:
+                raise
+            middle = len(lines) // 2
+            self._write_lines_or_halves(lines[:middle])
+            self._write_lines_or_halves(lines[middle:])
 
     def _write_body(self, compressed: bytes) -> None:
         response = self._send(
@@ -266,12 +284,14 @@ class InfluxStore:
             try:
                 document = json.loads(raw)
             except ValueError as exc:
-                raise StoreUnavailable(f"InfluxDB sent a malformed answer: {raw[:200]!r}") from exc
+                raise StoreUnavailable(
+                    f"InfluxDB sent a malformed answer: {raw[:200]!r}", reason="bad_answer"
+                ) from exc
             if "error" in document:
-                raise StoreRejected(f"InfluxDB refused the query: {document['error']}")
+                raise _query_error(str(document["error"]))
             for result in document.get("results", ()):
                 if "error" in result:
-                    raise StoreRejected(f"InfluxDB refused the query: {result['error']}")
+                    raise _query_error(str(result["error"]))
                 results.append(result)
         return results
 
@@ -279,8 +299,10 @@ class InfluxStore:
         try:
             return self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:  # connect, read, timeouts, protocol
+            reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "unreachable"
             raise StoreUnavailable(
-                f"InfluxDB at {self.base_url} unreachable: {type(exc).__name__}: {exc}"
+                f"InfluxDB at {self.base_url} unreachable: {type(exc).__name__}: {exc}",
+                reason=reason,
             ) from exc
 
     def _check_status(self, response: httpx.Response, what: str) -> None:
@@ -289,13 +311,34 @@ class InfluxStore:
             return
         detail = _error_text(response)
         message = f"InfluxDB {what} failed with HTTP {status}: {detail}"
-        if status >= 500 or status in _RETRYABLE_4XX:
-            raise StoreUnavailable(message)
-        raise StoreRejected(message)
+        if status in _REJECTED and not _names_missing_database(detail):
+            raise StoreRejected(message)
+        raise StoreUnavailable(message, reason=_unavailable_reason(status, detail))
 
     def close(self) -> None:
         """Close the HTTP connections."""
         self._client.close()
+
+
+def _names_missing_database(detail: str) -> bool:
+    lowered = detail.lower()
+    return any(words in lowered for words in _MISSING)
+
+
+def _unavailable_reason(status: int, detail: str) -> str:
+    """The counting token of a failure that is not about the data."""
+    if status == 404 or _names_missing_database(detail):
+        return "database_missing"
+    if status == _TOO_LARGE:
+        return "too_large"
+    return {401: "unauthorized", 403: "forbidden"}.get(status, f"http_{status}")
+
+
+def _query_error(detail: str) -> StoreError:
+    """A query's own error: a missing database is the server's state, not the query's fault."""
+    if _names_missing_database(detail):
+        return StoreUnavailable(f"InfluxDB: {detail}", reason="database_missing")
+    return StoreRejected(f"InfluxDB refused the query: {detail}")
 
 
 def _clamp(time_ms: int) -> int:

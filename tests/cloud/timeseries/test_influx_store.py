@@ -83,13 +83,38 @@ def test_foreign_points_do_not_break_reads(influx: InfluxStore) -> None:
     assert influx.level_series("s1", "SKU-1", datetime(1970, 1, 1, tzinfo=UTC)) == [POINT]
 
 
-def test_a_missing_database_is_rejected(influxdb: InfluxServer, unique_id: str) -> None:
+def test_a_missing_database_is_unavailable_not_bad_data(
+    influxdb: InfluxServer, unique_id: str
+) -> None:
+    # Regression: HTTP 404 "database not found" was StoreRejected, so the
+    # collector dead-lettered and acknowledged everything sent meanwhile.
     store = InfluxStore(influxdb.database_url(unique_id))  # no ensure_database()
-    with pytest.raises(StoreRejected, match="database not found"):
+    with pytest.raises(StoreUnavailable, match="database not found") as write:
         store.write_levels([POINT])
-    with pytest.raises(StoreRejected, match="database not found"):
+    assert write.value.reason == "database_missing"
+    with pytest.raises(StoreUnavailable, match="database not found") as query:
         store.latest_levels()
+    assert query.value.reason == "database_missing"
+    store.ensure_database()
+    store.write_levels([POINT])
+    assert store.latest_levels() == [POINT]
     store.close()
+
+
+def test_wrong_credentials_are_unavailable_not_bad_data(tmp_path: Path, unique_id: str) -> None:
+    with InfluxServer(tmp_path, auth=True) as server:
+        server.create_users({"admin": "right"})
+        url = server.database_url(unique_id).replace("http://", "http://admin:wrong@")
+        store = InfluxStore(url)
+        with pytest.raises(StoreUnavailable) as caught:
+            store.write_levels([POINT])
+        assert caught.value.reason == "unauthorized"
+        store.close()
+        good = InfluxStore(url.replace(":wrong@", ":right@"))
+        good.ensure_database()
+        good.write_levels([POINT])
+        assert good.latest_levels() == [POINT]
+        good.close()
 
 
 def test_ensure_database_is_idempotent(influx: InfluxStore) -> None:
