@@ -39,6 +39,11 @@ class StoreConfig(_Strict):
         default="sqlite:///vmi-levels.db",
         description="http://host:8086/<db> for InfluxDB, sqlite:///path for the embedded store.",
     )
+    create_database: bool = Field(
+        default=True,
+        description="Create the InfluxDB database at start and again if it goes missing; "
+        "false for servers that refuse CREATE DATABASE (2.x with a DBRP mapping, 3.x).",
+    )
 
 
 class OrdersConfig(_Strict):

@@ -44,12 +44,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.catalog import Catalog
 from cloud.config import CloudConfig
-from cloud.errors import StoreRejected, StoreUnavailable
+from cloud.errors import StoreError, StoreRejected, StoreUnavailable
 from cloud.ingest.decode import Inbound, decode_message
 from cloud.ingest.device_registry import DeviceRegistry
 from cloud.ingest.mqtt_client import IngestClient, Received
 from cloud.ingest.sequence import SequenceTracker
-from cloud.timeseries.base import LineProtocolStore, TimeSeriesStore
+from cloud.timeseries.base import DatabaseCreator, LineProtocolStore, TimeSeriesStore
 from vmi.clock import Clock, SystemClock
 from vmi.errors import WireError
 from vmi.wire import (
@@ -86,6 +86,10 @@ class CollectorStats:
     writes: int = 0
     write_seconds: float = 0.0  # total time in successful writes
     write_retries: int = 0
+    store_failures: Counter[str] = field(default_factory=Counter)  # by StoreUnavailable.reason
+    store_error: str | None = None  # why the store is unavailable now; None while it works
+    databases_created: int = 0  # a missing database created again
+    commit_failures: int = 0  # commits that failed on a bug and were retried
     lag_s: float = 0.0  # receive time minus send time of the newest message
     rejected: Counter[DeadLetterReason] = field(default_factory=Counter)
     sequences: SequenceTracker = field(default_factory=SequenceTracker)
@@ -159,6 +163,10 @@ class Collector:
         # A store that takes line protocol (InfluxDB) gets lines rendered at
         # decode time, no point objects.
         self._line_store = store if isinstance(store, LineProtocolStore) else None
+        # Who creates a missing database again: the store, where it can and may.
+        self._creator: DatabaseCreator | None = None
+        if config.store.create_database and isinstance(store, DatabaseCreator):
+            self._creator = store
         self._address = config.mqtt.address
         self._inbox: deque[Received] = deque()
         self._arrived = threading.Event()
@@ -175,6 +183,7 @@ class Collector:
         )
         config.mqtt.configure(self._client)
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         self._client.on_delivery = self._on_delivery
         self._client.on_disconnect = self._on_disconnect
@@ -206,6 +215,14 @@ class Collector:
             log.warning("MQTT connection to %s refused: %s", self._address, rc)
             return
         client.subscribe([(topic, 1) for topic in self.subscriptions])
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: Any, codes: Any, _p: Any) -> None:
+        # Connected means subscribed: a message published before the SUBACK
+        # could miss the subscription.
+        refused = [str(code) for code in codes if code.is_failure]
+        if refused:
+            log.error("broker %s refused the subscriptions: %s", self._address, refused)
+            return
         log.info("collector connected to %s, subscribed to %s", self._address, self.subscriptions)
         self._connected.set()
 
@@ -309,11 +326,32 @@ class Collector:
                 decoded.accepted += more.accepted
                 size += more.size
             try:
-                self._commit(decoded)
-            except Exception:
-                log.exception("collector batch failed; messages left unacknowledged")
+                self._commit_retrying(decoded)
             finally:
                 self._untake(len(decoded.msgs))
+
+    def _commit_retrying(self, decoded: _Decoded) -> None:
+        """Commit; after an unexpected failure, commit the same batch again.
+
+        The messages stay held (counted in `in_flight`, unacknowledged) while
+        it fails: dropping them from memory without an acknowledgement would
+        strand them at the broker until the next reconnect.
+        """
+        delay = _RETRY_FIRST_S
+        while True:
+            try:
+                self._commit(decoded)
+                return
+            except Exception:
+                self.stats.commit_failures += 1
+                log.exception(
+                    "collector batch of %d messages failed; retrying in %.1fs",
+                    len(decoded.msgs),
+                    delay,
+                )
+            if self._stop.wait(delay):
+                return
+            delay = min(delay * 2, _RETRY_MAX_S)
 
     def _decode_batch(self, msgs: list[Received]) -> _Decoded | None:
         """Decode a batch; rejected messages are dead-lettered here. None if stopped."""
@@ -402,36 +440,68 @@ class Collector:
             self.store.write_points(points)
 
     def _write(self, accepted: list[tuple[Received, Inbound]]) -> bool:
-        """Write all points, retrying while the store is down. False if stopped first."""
+        """Write all points, retrying while the store is unavailable; False if stopped first.
+
+        If the store refuses some data, each message is written alone and those
+        it refuses are dead-lettered (`store_rejected`).
+        """
         inbounds = [i for _, i in accepted]
+        try:
+            if not self._store_retrying(inbounds):
+                return False
+        except StoreRejected:
+            return self._write_one_by_one(accepted)
+        for inbound in inbounds:
+            self._count_written(inbound)
+        return True
+
+    def _write_one_by_one(self, accepted: list[tuple[Received, Inbound]]) -> bool:
+        """Each message alone; an outage meanwhile is waited out like any other."""
+        for msg, inbound in accepted:
+            try:
+                if not self._store_retrying([inbound]):
+                    return False
+                self._count_written(inbound)
+            except StoreRejected as exc:
+                self._reject(msg, DeadLetterReason.STORE_REJECTED, str(exc))
+        return True
+
+    def _store_retrying(self, inbounds: list[Inbound]) -> bool:
+        """One write of `inbounds`, retried with backoff while the store is unavailable
+        (recreating a missing database where allowed). False if stopped first;
+        `StoreRejected` when the store refuses the data itself."""
         delay = _RETRY_FIRST_S
         while True:
             try:
                 started = time.monotonic()
                 self._store(inbounds)
+            except StoreUnavailable as exc:
+                self._store_failed(exc, delay)
+            else:
                 self.stats.write_seconds += time.monotonic() - started
                 self.stats.writes += 1
-                for inbound in inbounds:
-                    self._count_written(inbound)
-                return True
-            except StoreUnavailable as exc:
-                self.stats.write_retries += 1
-                log.warning("store unavailable (%s); retrying in %.1fs", exc, delay)
-            except StoreRejected:
-                # Some message's data was refused: find it, write the rest.
-                self._write_one_by_one(accepted)
+                if self.stats.store_error is not None:
+                    log.info("store available again")
+                    self.stats.store_error = None
                 return True
             if self._stop.wait(delay):
                 return False
             delay = min(delay * 2, _RETRY_MAX_S)
 
-    def _write_one_by_one(self, accepted: list[tuple[Received, Inbound]]) -> None:
-        for msg, inbound in accepted:
-            try:
-                self._store([inbound])
-                self._count_written(inbound)
-            except StoreRejected as exc:
-                self._reject(msg, DeadLetterReason.STORE_REJECTED, str(exc))
+    def _store_failed(self, exc: StoreUnavailable, delay: float) -> None:
+        self.stats.write_retries += 1
+        self.stats.store_failures[exc.reason] += 1
+        self.stats.store_error = f"{exc.reason}: {exc}"[:500]
+        log.warning("store unavailable (%s); retrying in %.1fs", exc, delay)
+        if exc.reason != "database_missing" or self._creator is None:
+            return
+        try:
+            self._creator.ensure_database()
+        except StoreError as create_exc:
+            log.warning("could not create the missing database (%s)", create_exc)
+            return
+        self.stats.databases_created += 1
+        log.warning("the store's database was missing: created it again")
 
     def _count_written(self, inbound: Inbound) -> None:
         self.stats.readings_written += inbound.readings

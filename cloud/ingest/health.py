@@ -66,6 +66,8 @@ def health_points(
                 "events_written": stats.events_written,
                 "rejected": sum(stats.rejected.values()),
                 "write_retries": stats.write_retries,
+                "store_failures": sum(stats.store_failures.values()),
+                "store_error": stats.store_error,
                 "in_flight": in_flight,
                 "lag_s": stats.lag_s,
                 "write_latency_ms": latency_ms,

@@ -25,6 +25,19 @@ def collector_metrics(collector: Collector) -> str:
     out.counter("writes_total", "Successful store writes.", s.writes)
     out.counter("write_seconds_total", "Time spent in successful store writes.", s.write_seconds)
     out.counter("write_retries_total", "Store writes retried (store unavailable).", s.write_retries)
+    out.gauge("store_up", "1 while the last store write succeeded.", s.store_error is None)
+    out.by_label(
+        "store_failures_total",
+        "counter",
+        "Store writes that failed on the store, by reason (unreachable, unauthorized, "
+        "forbidden, database_missing, http_503, ...): retried, never dropped.",
+        "reason",
+        s.store_failures,
+    )
+    out.counter("databases_created_total", "A missing database created again.", s.databases_created)
+    out.counter(
+        "commit_failures_total", "Batches whose commit failed on a bug, retried.", s.commit_failures
+    )
     out.by_label(
         "rejected_total",
         "counter",

@@ -3,7 +3,7 @@
 `open_store(url)` picks the implementation from a URL:
 
 * `http://host:8086/<database>` (or `https://`): `InfluxStore`, creating the
-  database if needed;
+  database if needed (unless `create_database` is false);
 * `sqlite:///path/to/levels.db`: `SqliteStore` (`sqlite:///relative.db` is
   relative to the working directory, `sqlite:////abs/path.db` absolute).
 """
@@ -27,15 +27,17 @@ __all__ = [
 ]
 
 
-def open_store(url: str) -> TimeSeriesStore:
+def open_store(url: str, *, create_database: bool = True) -> TimeSeriesStore:
     """Open the store `url` names; raise `ConfigError` for anything else.
 
-    Opening an InfluxStore talks to the server (CREATE DATABASE), so it may
-    also raise `StoreUnavailable` or `StoreRejected`.
+    Opening an InfluxStore with `create_database` talks to the server (CREATE
+    DATABASE), so it may also raise `StoreUnavailable` or `StoreRejected`.
     """
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
         store = InfluxStore(url)
+        if not create_database:
+            return store
         try:
             store.ensure_database()
         except BaseException:

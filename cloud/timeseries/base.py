@@ -135,3 +135,16 @@ class LineProtocolStore(Protocol):
     def write_lines(self, lines: Sequence[str]) -> None:
         """Write pre-rendered lines (precision ms) in one write; may raise `StoreError`."""
         ...
+
+
+@runtime_checkable
+class DatabaseCreator(Protocol):
+    """A store whose database can be created (again) by its client: InfluxDB 1.x.
+
+    InfluxDB 2.x (buckets behind a DBRP mapping) and 3.x refuse `CREATE
+    DATABASE`; set `create_database = false` for them.
+    """
+
+    def ensure_database(self) -> None:
+        """Create the database if it does not exist; may raise `StoreError`."""
+        ...

@@ -221,6 +221,8 @@ COLLECTOR_HEALTH = Measurement(
         Column("events_written", "integer", "event points written"),
         Column("rejected", "integer", "messages rejected, all reasons"),
         Column("write_retries", "integer", "store writes retried"),
+        Column("store_failures", "integer", "store writes that failed on the store, all reasons"),
+        Column("store_error", "string", "why the store is unavailable now (absent while it works)"),
         Column("in_flight", "integer", "messages received and not yet acknowledged"),
         Column("lag_s", "float", "receive time minus send time of the newest message"),
         Column("write_latency_ms", "float", "mean store write time over the last interval"),
