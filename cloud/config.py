@@ -153,6 +153,18 @@ class CloudConfig(_Strict):
     replenishment: ReplenishmentConfig = ReplenishmentConfig()
     metrics: MetricsConfig = MetricsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
+    max_held_messages: int = Field(
+        default=20_000,
+        ge=1,
+        description="Messages received and not yet acknowledged, at most; then the "
+        "collector stops reading from the broker, which keeps the rest.",
+    )
+    max_held_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=4 * 1024 * 1024,
+        description="Payload bytes of those messages, at most (at least 4 MiB: two "
+        "messages of the 2 MiB limit must fit).",
+    )
     health_interval_s: float = Field(
         default=10.0,
         ge=0,

@@ -173,8 +173,11 @@ class Collector:
         self._decoded: queue.Queue[_Decoded] = queue.Queue(maxsize=_DECODED_MAX)
         self._stop = stop
         self._connected = threading.Event()
-        self._taken = 0  # messages out of the inbox and not yet acknowledged or dropped
-        self._taken_lock = threading.Lock()
+        # Messages received and not yet acknowledged (or given up), and their
+        # payload bytes: at `max_held_*` the client stops reading the socket.
+        self._held = 0
+        self._held_bytes = 0
+        self._held_lock = threading.Lock()
         self._client = IngestClient(
             CallbackAPIVersion.VERSION2,
             client_id=config.mqtt.client_id,
@@ -186,6 +189,7 @@ class Collector:
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         self._client.on_delivery = self._on_delivery
+        self._client.paused = lambda: self.reading_paused
         self._client.on_disconnect = self._on_disconnect
 
     @property
@@ -194,8 +198,25 @@ class Collector:
 
     @property
     def in_flight(self) -> int:
-        """Messages received and not yet acknowledged (queued or being written)."""
-        return len(self._inbox) + self._taken
+        """Messages received and not yet acknowledged (queued, being written or retried)."""
+        return self._held
+
+    @property
+    def pauses(self) -> int:
+        """How often reading from the broker was paused (`reading_paused`)."""
+        return self._client.pauses
+
+    @property
+    def held_bytes(self) -> int:
+        """Payload bytes of the messages `in_flight` counts."""
+        return self._held_bytes
+
+    @property
+    def reading_paused(self) -> bool:
+        """True while the collector holds as much as it may: it reads no more
+        from the broker (which keeps the rest) until writes free some room."""
+        config = self.config
+        return self._held >= config.max_held_messages or self._held_bytes >= config.max_held_bytes
 
     @property
     def subscriptions(self) -> list[str]:
@@ -235,6 +256,9 @@ class Collector:
         self._on_delivery(msg)
 
     def _on_delivery(self, msg: Received) -> None:
+        with self._held_lock:
+            self._held += 1
+            self._held_bytes += len(msg.payload)
         self._inbox.append(msg)
         if not self._arrived.is_set():
             self._arrived.set()
@@ -277,7 +301,7 @@ class Collector:
                 log.exception("collector batch failed; messages left unacknowledged")
                 decoded = None
             if decoded is None:
-                self._untake(len(msgs))
+                self._release(msgs)
                 continue
             while not self._stop.is_set():
                 try:
@@ -301,13 +325,14 @@ class Collector:
             size += len(msg.payload)
             if size >= _BATCH_BYTES:
                 break
-        with self._taken_lock:
-            self._taken += len(msgs)
         return msgs
 
-    def _untake(self, count: int) -> None:
-        with self._taken_lock:
-            self._taken -= count
+    def _release(self, msgs: list[Received]) -> None:
+        """Forget messages acknowledged (or left to the broker to send again)."""
+        size = sum(len(m.payload) for m in msgs)
+        with self._held_lock:
+            self._held -= len(msgs)
+            self._held_bytes -= size
 
     def run_writing(self) -> None:
         """The write loop: store and acknowledge what has been decoded, until `stop`."""
@@ -328,7 +353,7 @@ class Collector:
             try:
                 self._commit_retrying(decoded)
             finally:
-                self._untake(len(decoded.msgs))
+                self._release(decoded.msgs)
 
     def _commit_retrying(self, decoded: _Decoded) -> None:
         """Commit; after an unexpected failure, commit the same batch again.

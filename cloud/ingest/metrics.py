@@ -47,6 +47,13 @@ def collector_metrics(collector: Collector) -> str:
     )
     out.gauge("lag_seconds", "Receive time minus send time of the newest message.", s.lag_s)
     out.gauge("in_flight", "Messages received and not yet acknowledged.", collector.in_flight)
+    out.gauge("held_bytes", "Payload bytes of those messages.", collector.held_bytes)
+    out.gauge(
+        "reading_paused",
+        "1 while the collector holds all it may and reads nothing more from the broker.",
+        collector.reading_paused,
+    )
+    out.counter("read_pauses_total", "Times reading from the broker was paused.", collector.pauses)
     out.gauge("connected", "1 while connected to the broker.", collector.connected)
     out.counter(
         "sequence_gaps_total", "Device messages skipped over (this collector).", s.sequences.gaps

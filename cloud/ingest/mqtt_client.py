@@ -19,9 +19,12 @@ when a message counts as acknowledged:
   network thread and a `send` of its own. `ack_all` queues the PUBACKs of a
   whole batch as one write.
 
+And `paused` holds off reading while the collector holds as much as it may.
+
 These use paho internals (`_create_socket`, `_packet_queue`, `_in_packet`,
-stable across paho 2.x); where one is missing the client falls back to
-paho's own behaviour.
+`_ping_t`, `_last_bytes_received`; the pinned paho's, checked by
+tests/cloud/ingest/test_paho_internals.py); where one is missing the client
+falls back to paho's own behaviour.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ _READ_SIZE = 65_536
 _PUBLISH = 3
 _PUBACK = 0x40
 _PUBACK_PACKET = struct.Struct("!BBH")  # type, remaining length 2, message id
+_PAUSE_S = 0.02  # a paused loop looks again this often
 
 
 class Received(Protocol):
@@ -172,15 +176,40 @@ class IngestClient(mqtt.Client):
     """A paho client with buffered reads, a fast PUBLISH path and batched acknowledgements.
 
     Set `on_delivery` to receive fast-path messages; set `on_message` too, for
-    the messages paho delivers itself.
+    the messages paho delivers itself. Set `paused` to hold off reading: while
+    it says True nothing more is read from the socket, TCP's flow control
+    stops the broker, and the broker keeps what it has not sent (backpressure).
     """
 
     on_delivery: Callable[[Delivery], None] | None = None
+    paused: Callable[[], bool] | None = None
+    pauses = 0  # how often reading was paused
+    _holding = False
+
+    def _hold_off(self) -> None:
+        """Read nothing for a moment.
+
+        The broker's PINGRESPs wait unread in the socket meanwhile, so paho's
+        keepalive watch is told the connection lives; a broker that is really
+        gone shows when a PINGREQ cannot be sent, or once reading resumes.
+        """
+        if not self._holding:
+            self._holding = True
+            self.pauses += 1
+        with self._msgtime_mutex:
+            self._last_bytes_received = time.monotonic()
+        self._ping_t = 0.0
+        time.sleep(_PAUSE_S)
 
     def _create_socket(self) -> SocketLike:
         return _BufferedSocket(super()._create_socket())
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        paused = self.paused
+        if paused is not None and paused():
+            self._hold_off()
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        self._holding = False
         sock = self._sock
         deliver = self.on_delivery
         if (

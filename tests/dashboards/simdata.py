@@ -484,6 +484,7 @@ def _collectors(history: _History, rng: random.Random, start: int, end: int) -> 
                 "readings_written",
                 "events_written",
                 "write_retries",
+                "store_failures",
                 "sequence_gaps",
                 "sequence_replays",
             ),
@@ -501,6 +502,7 @@ def _collectors(history: _History, rng: random.Random, start: int, end: int) -> 
             totals["readings_written"] += readings
             totals["events_written"] += 0 if outage else rng.randint(0, 6)
             totals["write_retries"] += rng.randint(1, 3) if outage else 0
+            totals["store_failures"] = totals["write_retries"]
             totals["sequence_gaps"] += 1 if rng.random() < 0.01 else 0
             totals["sequence_replays"] += rng.randint(1, 4) if t == store_outage[1] else 0
             if rng.random() < 0.03:
@@ -511,6 +513,7 @@ def _collectors(history: _History, rng: random.Random, start: int, end: int) -> 
                 "events_written": totals["events_written"],
                 "rejected": sum(rejects.values()),
                 "write_retries": totals["write_retries"],
+                "store_failures": totals["store_failures"],
                 "in_flight": messages if outage else rng.randint(0, 3),
                 "lag_s": round(rng.uniform(20, 60) if outage else rng.uniform(0.05, 0.6), 3),
                 "write_latency_ms": round(rng.uniform(6, 25), 2),
@@ -518,6 +521,8 @@ def _collectors(history: _History, rng: random.Random, start: int, end: int) -> 
                 "sequence_gaps": totals["sequence_gaps"],
                 "sequence_replays": totals["sequence_replays"],
             }
+            if outage:
+                health["store_error"] = "unreachable: InfluxDB at http://influxdb:8086 unreachable"
             history.add("collector_health", {"collector": collector}, health, t)
             for reason, count in rejects.items():
                 if count:

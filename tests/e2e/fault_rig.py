@@ -35,12 +35,15 @@ COLLECTOR, COLLECTOR_PASSWORD = "vmi", "collector-pass"
 class Rig:
     """Private broker and InfluxDB, collectors as child processes, a workload."""
 
-    def __init__(self, tmp: Path, site: str, *, influx_auth: bool = False) -> None:
+    def __init__(
+        self, tmp: Path, site: str, *, influx_auth: bool = False, broker_config: str = ""
+    ) -> None:
         """`influx_auth`: InfluxDB with authentication on; the test reads as the
-        admin `ADMIN`, collectors write as `COLLECTOR` (see `create_users`)."""
+        admin `ADMIN`, collectors write as `COLLECTOR` (see `create_users`).
+        `broker_config`: more mosquitto.conf lines."""
         self.tmp = tmp
         self.site = site
-        self.broker = MosquittoServer(tmp / "mosquitto")
+        self.broker = MosquittoServer(tmp / "mosquitto", extra_config=broker_config)
         self.influx = InfluxServer(tmp / "influx", auth=influx_auth)
         self.influx_auth = influx_auth
         self.collectors: dict[str, subprocess.Popen[bytes]] = {}
@@ -69,15 +72,18 @@ class Rig:
         store_url: str | None = None,
         create_database: bool = True,
         metrics_port: int | None = None,
+        top_level: str = "",
     ) -> None:
         """Start (or restart) collector `name`; same name, same MQTT session.
 
-        `store_url`: write there instead of the rig's InfluxDB (a proxy before it).
+        `store_url`: write there instead of the rig's InfluxDB (a proxy before it);
+        `top_level`: more settings for the top of the config file.
         """
         config = self.tmp / f"{name}.toml"
         group = f'share_group = "{share_group}"\n' if share_group else ""
         metrics = f'[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n' if metrics_port else ""
         config.write_text(
+            f"{top_level}"
             f'[mqtt]\nurl = "{self.broker.url}"\nclient_id = "{self.site}-{name}"\n{group}'
             f'[store]\nurl = "{store_url or self.db_url}"\n'
             f"create_database = {str(create_database).lower()}\n"

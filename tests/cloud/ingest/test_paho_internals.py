@@ -3,7 +3,9 @@
 Its fast path overrides `_create_socket` and `loop_read`, reads `_sock`,
 `_protocol`, `_in_packet["command"]`, `_msgtime_mutex` and
 `_last_bytes_received`, and `ack_all` calls `_packet_queue(command, packet,
-mid, qos)` when `_manual_ack` is set. Where one is missing the client quietly
+mid, qos)` when `_manual_ack` is set. While reading is paused (backpressure)
+it resets `_ping_t` and `_last_bytes_received`, which paho's keepalive watch
+reads. Where one is missing the client quietly
 falls back to paho's own (slower) behaviour, so a paho release that renames
 one would pass every other test and lose the speed, or worse change meaning
 under it. pyproject.toml pins paho's minor version for that reason; these
@@ -139,6 +141,7 @@ def test_a_fresh_client_has_the_attributes_ingest_client_uses() -> None:
         "_msgtime_mutex",
         "_last_bytes_received",
         "_manual_ack",
+        "_ping_t",
     ):
         assert hasattr(client, name), broken(f"Client().{name} is gone")
     assert client._sock is None, broken(f"Client()._sock is {client._sock!r} before connect")
@@ -203,6 +206,37 @@ def test_msgtime_mutex_guards_last_bytes_received_on_the_monotonic_clock() -> No
             f"Client._check_keepalive no longer uses {name}: "
             "the fast path's keepalive update may mean nothing"
         )
+
+
+def test_the_keepalive_watch_reads_ping_t_and_last_bytes_received() -> None:
+    # A paused IngestClient resets both so that paho does not take the unread
+    # PINGRESP for a dead broker; paho must still decide by exactly these.
+    client = fresh()
+    assert client._ping_t == 0, broken(f"Client()._ping_t is {client._ping_t!r}, not 0")
+    watch = inspect.getsource(mqtt.Client._check_keepalive)
+    misc = inspect.getsource(mqtt.Client.loop_misc)
+    for name in ("_ping_t", "_last_bytes_received"):
+        assert name in watch, broken(f"Client._check_keepalive no longer reads {name}")
+    assert "_ping_t" in misc, broken("Client.loop_misc no longer waits on _ping_t")
+
+
+def test_a_paused_client_keeps_the_keepalive_watch_content() -> None:
+    client = IngestClient(CallbackAPIVersion.VERSION2, manual_ack=True)
+    client.paused = lambda: True
+    client._ping_t = 1.0  # a PINGREQ went out long ago, its answer unread
+    client._last_bytes_received = 1.0
+    assert client.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert client._ping_t == 0
+    assert client._last_bytes_received > time.monotonic() - 5
+    assert client.pauses == 1
+    client.loop_read()
+    assert client.pauses == 1, "one pause, however many turns it lasts"
+    client.paused = lambda: False
+    client._sock = Chunks(split=True)  # nothing to read: paho's own read says so
+    client.loop_read()
+    client.paused = lambda: True
+    client.loop_read()
+    assert client.pauses == 2
 
 
 def test_manual_ack_is_the_constructor_flag() -> None:
