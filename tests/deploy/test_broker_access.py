@@ -11,6 +11,7 @@ a device added to the catalog gets in after a rerun and SIGHUP.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -242,6 +243,28 @@ def test_strangers_and_borrowed_passwords_are_refused(
             assert not client.accepted(), user
         finally:
             client.close()
+
+
+def test_the_broker_refuses_packets_over_the_contracts_limit(
+    broker: StackBroker, passwords: dict[str, str], clients: dict[str, Client]
+) -> None:
+    from cloud.ingest.decode import MAX_PAYLOAD_BYTES
+
+    cloud = clients["vmi-cloud"]
+    cloud.subscribe("vmi/v1/acme-north/+/readings")
+    device = Client(broker, NORTH, passwords[NORTH])
+    try:
+        assert device.accepted()
+        topic = f"vmi/v1/acme-north/{NORTH}/readings"
+        largest = b"x" * MAX_PAYLOAD_BYTES
+        device.publish(topic, largest)  # the largest the contract allows gets through
+        assert [(t, len(p)) for t, p in cloud.received(timeout=5)] == [(topic, len(largest))]
+        with contextlib.suppress(RuntimeError, ValueError):  # paho: not published
+            device.publish(topic, b"x" * (MAX_PAYLOAD_BYTES + 8192))
+        assert device.dropped.wait(10), "the broker closed the oversized sender's connection"
+        assert cloud.received() == [], "nothing of it reached the collector"
+    finally:
+        device.close()
 
 
 def test_a_device_publishes_only_under_its_own_site_and_code(clients: dict[str, Client]) -> None:

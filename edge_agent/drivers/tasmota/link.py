@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge_agent.drivers.tasmota.protocol import (
     DEFAULT_FULL_TOPIC,
+    MAX_PAYLOAD_BYTES,
     Prefix,
     full_topic,
     parse_command_result,
@@ -108,6 +109,7 @@ class LinkStats:
     retained_skipped: int = 0  # retained SENSOR messages: of unknown age, never used
     dropped: int = 0  # telemetry dropped because nobody read it (MAX_PENDING)
     bad_lwt: int = 0  # LWT payloads other than Online/Offline
+    oversized: int = 0  # payloads over MAX_PAYLOAD_BYTES, dropped on receipt
 
 
 class NodeLink:
@@ -325,6 +327,12 @@ class NodeLink:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         arrived = time.monotonic()
+        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+            # No node sends that much: never hold it (the queue keeps up to
+            # MAX_PENDING payloads), count it and move on.
+            with self._cond:
+                self.stats.oversized += 1
+            return
         payload = bytes(msg.payload)  # paho may hand out a bytearray
         with self._cond:
             if msg.topic == self._lwt:

@@ -17,6 +17,7 @@ from edge_agent.drivers.tasmota import (
     TasmotaRdm6300,
     TasmotaRdm6300Config,
 )
+from edge_agent.drivers.tasmota.protocol import MAX_PAYLOAD_BYTES
 from edge_agent.errors import CommandRejected, DeviceUnavailable, FrameError
 from firmware_sim.tasmota_node import TasmotaHx711Node, TasmotaRdm6300Node
 from tests.servers import MosquittoServer, free_port
@@ -280,6 +281,20 @@ def test_retained_sensor_messages_are_ignored(
     assert scale.read_weight() is None
     assert scale.link.stats.retained_skipped == 1
     publisher.send("SENSOR", b"", retain=True)  # clear it
+
+
+def test_oversized_payloads_are_dropped_on_receipt(
+    mosquitto: MosquittoServer, unique_id: str, publisher: Publisher, opened: Callable[[Any], Any]
+) -> None:
+    scale = opened(TasmotaHx711(scale_config(mosquitto, unique_id, timeout_s=0.5)))
+    huge = '{"HX711":{"Weight":1.0,"Pad":"' + "x" * MAX_PAYLOAD_BYTES + '"}}'
+    for _ in range(3):
+        publisher.send("SENSOR", huge)
+    publisher.send("SENSOR", '{"HX711":{"Weight":0.125}}')
+    sample = read_until(scale, lambda s: s is not None)
+    assert sample.grams == 125.0, "the good one after them is read"
+    assert scale.link.stats.oversized == 3
+    assert scale.stats.bad == 0, "never parsed: dropped before they were queued"
 
 
 def test_broker_restart_is_survived(
