@@ -34,6 +34,25 @@ class CollectorMqttConfig(MqttConnection):
     )
 
 
+class LimitsConfig(_Strict):
+    """What a device message may say; beyond it, the message is dead-lettered whole."""
+
+    max_age_days: float = Field(
+        default=30.0, gt=0, description="Reading and event times at most this far back."
+    )
+    max_ahead_s: float = Field(
+        default=300.0, ge=0, description="... and at most this far ahead of the collector's clock."
+    )
+    max_quantity: float = Field(
+        default=1_000_000.0, gt=0, description="A level above this many units is refused."
+    )
+    max_seq: int = Field(
+        default=2**53 - 1,
+        ge=1,
+        description="Sequence numbers above this are refused (2^53 - 1: exact in JSON).",
+    )
+
+
 class StoreConfig(_Strict):
     url: str = Field(
         default="sqlite:///vmi-levels.db",
@@ -152,6 +171,7 @@ class CloudConfig(_Strict):
     catalog: CatalogConfig = CatalogConfig()
     replenishment: ReplenishmentConfig = ReplenishmentConfig()
     metrics: MetricsConfig = MetricsConfig()
+    limits: LimitsConfig = LimitsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
     max_held_messages: int = Field(
         default=20_000,

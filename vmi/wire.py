@@ -292,6 +292,9 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_DEVICE = "unknown_device"  # the catalog does not know the device
     SITE_MISMATCH = "site_mismatch"  # the catalog knows the device at another site
     STORE_REJECTED = "store_rejected"  # the store refused the data itself
+    TIME_RANGE = "time_range"  # a reading or event time too far in the past or the future
+    QUANTITY_RANGE = "quantity_range"  # a quantity above the configured bound
+    SEQ_RANGE = "seq_range"  # a sequence number above the configured bound
 
 
 class DeadLetter(_Message):

@@ -401,6 +401,7 @@ class Collector:
                     as_lines=as_lines,
                     sequences=self.stats.sequences,
                     registered=registered,
+                    limits=self.config.limits,
                 )
             except WireError as exc:
                 self._reject(msg, exc.reason, exc.detail)

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cloud.config import LimitsConfig
 from cloud.ingest.device_registry import check_registered
+from cloud.ingest.limits import check_events, check_readings
 from cloud.ingest.points import event_points, levels_of, status_point
 from cloud.ingest.sequence import SequenceTracker
 from cloud.timeseries.base import LevelPoint, Point
@@ -49,6 +51,8 @@ class Inbound:
     events_batch: EventsBatch | None = None  # for the replenisher's anomaly alerts
 
 
+_DEFAULT_LIMITS = LimitsConfig()
+
 # The largest message the contract allows (5000 readings) is well under 2 MB;
 # anything bigger is refused before it is parsed.
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
@@ -62,13 +66,17 @@ def decode_message(
     as_lines: bool,
     sequences: SequenceTracker,
     registered: dict[str, str | None] | None = None,
+    limits: LimitsConfig | None = None,
 ) -> Inbound:
     """What the message on `topic` stores; raises `WireError` with the reason.
 
     `registered`: the catalog's site of (at least) this device, when devices
-    are checked (see `DeviceRegistry.sites_of`). `sequences` sees the
-    sequence number of every readings message that passes the checks.
+    are checked (see `DeviceRegistry.sites_of`). `limits` bound times,
+    quantities and sequence numbers around `received_at` (default:
+    `LimitsConfig()`). `sequences` sees the sequence number of every
+    readings message that passes the checks.
     """
+    limits = limits or _DEFAULT_LIMITS
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise WireError(
             DeadLetterReason.TOO_LARGE,
@@ -79,6 +87,7 @@ def decode_message(
         batch = decode_readings(topic, payload)
         if registered is not None:
             check_registered(registered, batch.site, batch.device)
+        check_readings(batch, limits, received_at)
         sequences.see(batch.site, batch.device, batch.seq)
         inbound = Inbound(
             sent_at=batch.sent_at,
@@ -97,6 +106,7 @@ def decode_message(
         events = decode_events(topic, payload)
         if registered is not None:
             check_registered(registered, events.site, events.device)
+        check_events(events, limits, received_at)
         inbound = Inbound(sent_at=events.sent_at, events=len(events.events), events_batch=events)
         return _with_points(inbound, event_points(events), as_lines)
     if kind == "status":

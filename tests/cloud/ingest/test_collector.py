@@ -5,8 +5,9 @@ nothing else."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,6 +63,45 @@ def test_good_readings_are_stored_and_bad_ones_dead_lettered(
         assert by_reason[reason]["topic"] == topic
         assert by_reason[reason]["payload"] == payload.decode()
         assert by_reason[reason]["detail"]
+
+
+def shifted(message: dict[str, Any], **changes: object) -> bytes:
+    """`message` with its first reading changed (time as a timedelta from now)."""
+    reading = dict(message["readings"][0])
+    if "ahead" in changes:
+        at = datetime.now(UTC) + changes.pop("ahead")  # type: ignore[operator]
+        reading["time"] = at.isoformat()
+    reading |= changes
+    return json.dumps(message | {"readings": [reading]}).encode()
+
+
+def test_out_of_range_readings_are_dead_lettered_and_move_nothing(
+    service: CloudService, broker: Broker, unique_id: str
+) -> None:
+    site = f"{unique_id}-s"
+    topic = readings_topic(site, "d1")
+    bad = {
+        "time_range": [
+            shifted(batch(site, 2, 5), ahead=timedelta(days=-31)),
+            shifted(batch(site, 3, 5), ahead=timedelta(minutes=10)),
+            shifted(batch(site, 4, 5), ahead=timedelta(days=365 * 30)),
+        ],
+        "quantity_range": [shifted(batch(site, 5, 5), quantity=1e12)],
+        "seq_range": [json.dumps(batch(site, 7, 5) | {"seq": 2**62}).encode()],
+    }
+    broker.publish(topic, json.dumps(batch(site, 1, 10)).encode())
+    for payloads in bad.values():
+        for payload in payloads:
+            broker.publish(topic, payload)
+    broker.publish(topic, json.dumps(batch(site, 6, 8)).encode())
+    stats = service.collector.stats
+    total = sum(len(p) for p in bad.values())
+    wait_for(lambda: len(broker.dead) == total and stats.readings_written == 2, 15, "all")
+    stored = service.store.level_series(site, "X", T0 - timedelta(days=365 * 40))
+    assert [(p.quantity, p.seq) for p in stored] == [(10.0, 1), (8.0, 6)]
+    assert dict(stats.rejected) == {reason: len(p) for reason, p in bad.items()}
+    assert stats.sequences.gaps == 4, "seq 1 then 6: the refused ones never counted as seen"
+    assert stats.sequences.replays == 0
 
 
 def test_duplicate_messages_store_one_point(
