@@ -291,6 +291,7 @@ class DeadLetterReason(StrEnum):
     TOPIC_MISMATCH = "topic_mismatch"  # the payload's site/device differ from the topic's
     UNKNOWN_DEVICE = "unknown_device"  # the catalog does not know the device
     SITE_MISMATCH = "site_mismatch"  # the catalog knows the device at another site
+    NOT_BOUND = "not_bound"  # the device reported a (location, SKU) it is not bound to
     STORE_REJECTED = "store_rejected"  # the store refused the data itself
     TIME_RANGE = "time_range"  # a reading or event time too far in the past or the future
     QUANTITY_RANGE = "quantity_range"  # a quantity above the configured bound

@@ -46,7 +46,7 @@ from cloud.catalog import Catalog
 from cloud.config import CloudConfig
 from cloud.errors import StoreError, StoreRejected, StoreUnavailable
 from cloud.ingest.decode import Inbound, decode_message
-from cloud.ingest.device_registry import DeviceRegistry
+from cloud.ingest.device_registry import DeviceRegistry, Registration, catalog_lookup
 from cloud.ingest.mqtt_client import IngestClient, Received
 from cloud.ingest.sequence import SequenceTracker
 from cloud.timeseries.base import DatabaseCreator, LineProtocolStore, TimeSeriesStore
@@ -153,7 +153,7 @@ class Collector:
             else:
                 catalog_for_registry = catalog
             registry = DeviceRegistry(
-                catalog_for_registry.site_of_device,
+                catalog_lookup(catalog_for_registry),
                 ttl_s=config.catalog.cache_ttl_s,
                 max_entries=config.catalog.cache_max_devices,
             )
@@ -380,7 +380,7 @@ class Collector:
 
     def _decode_batch(self, msgs: list[Received]) -> _Decoded | None:
         """Decode a batch; rejected messages are dead-lettered here. None if stopped."""
-        sites = self._registered_sites(msgs)
+        sites = self._registrations(msgs)
         if sites is None:
             return None  # stopping while the catalog was down: nothing acknowledged
         accepted: list[tuple[Received, Inbound]] = []
@@ -434,8 +434,8 @@ class Collector:
                 # must not stop ingest.
                 log.exception("commit listener failed")
 
-    def _registered_sites(self, msgs: list[Received]) -> dict[str, str | None] | None:
-        """The catalog's site of each device in the batch ({} without a registry).
+    def _registrations(self, msgs: list[Received]) -> dict[str, Registration | None] | None:
+        """The catalog's registration of each device in the batch ({} without a registry).
 
         Asked before anything is decoded, so a catalog outage only delays the
         batch (retried like a store outage); None if stopped meanwhile.
@@ -446,7 +446,7 @@ class Collector:
         delay = _RETRY_FIRST_S
         while True:
             try:
-                return self.registry.sites_of(devices)
+                return self.registry.registrations_of(devices)
             except StoreUnavailable as exc:
                 log.warning("catalog unavailable (%s); retrying in %.1fs", exc, delay)
             if self._stop.wait(delay):

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cloud.config import LimitsConfig
-from cloud.ingest.device_registry import check_registered
+from cloud.ingest.device_registry import (
+    Registration,
+    check_bound_events,
+    check_bound_readings,
+    check_registered,
+)
 from cloud.ingest.limits import check_events, check_readings
 from cloud.ingest.points import event_points, levels_of, status_point
 from cloud.ingest.sequence import SequenceTracker
@@ -65,13 +70,13 @@ def decode_message(
     received_at: datetime,
     as_lines: bool,
     sequences: SequenceTracker,
-    registered: dict[str, str | None] | None = None,
+    registered: dict[str, Registration | None] | None = None,
     limits: LimitsConfig | None = None,
 ) -> Inbound:
     """What the message on `topic` stores; raises `WireError` with the reason.
 
-    `registered`: the catalog's site of (at least) this device, when devices
-    are checked (see `DeviceRegistry.sites_of`). `limits` bound times,
+    `registered`: the catalog's registration of (at least) this device, when
+    devices are checked (see `DeviceRegistry.registrations_of`). `limits` bound times,
     quantities and sequence numbers around `received_at` (default:
     `LimitsConfig()`). `sequences` sees the sequence number of every
     readings message that passes the checks.
@@ -86,7 +91,8 @@ def decode_message(
     if kind == "readings":
         batch = decode_readings(topic, payload)
         if registered is not None:
-            check_registered(registered, batch.site, batch.device)
+            registration = check_registered(registered, batch.site, batch.device)
+            check_bound_readings(registration, batch)
         check_readings(batch, limits, received_at)
         sequences.see(batch.site, batch.device, batch.seq)
         inbound = Inbound(
@@ -105,7 +111,8 @@ def decode_message(
     if kind == "events":
         events = decode_events(topic, payload)
         if registered is not None:
-            check_registered(registered, events.site, events.device)
+            registration = check_registered(registered, events.site, events.device)
+            check_bound_events(registration, events)
         check_events(events, limits, received_at)
         inbound = Inbound(sent_at=events.sent_at, events=len(events.events), events_batch=events)
         return _with_points(inbound, event_points(events), as_lines)
