@@ -11,11 +11,13 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from edge_agent.calibration import CalibrationStore
+from edge_agent.commands import CommandLog, Refusal, refusal
 from edge_agent.config import EdgeConfig, config_hash
 from edge_agent.drivers.registry import create_reader, create_scale
 from edge_agent.mismatch import MismatchDetector
@@ -36,7 +38,8 @@ class AgentStats:
     events_published: int = 0
     messages_published: int = 0
     commands: int = 0
-    commands_rejected: int = 0
+    commands_rejected: int = 0  # malformed, or for no scale of this agent
+    commands_ignored: Counter[str] = field(default_factory=Counter)  # by `Refusal`
     devices: dict[str, DeviceStats] = field(default_factory=dict)
 
 
@@ -51,6 +54,7 @@ class EdgeAgent:
         self._readings_seq = SequenceCounter(config.state_dir / f"{config.device}.seq")
         self._events_seq = SequenceCounter(config.state_dir / f"{config.device}.events.seq")
         self._calibrations = CalibrationStore(config.state_dir / "calibration.json")
+        self._commands = CommandLog(config.state_dir / "commands.json")
         limits = config.outbox.limits
         self.outbox: Outbox = (
             SqliteOutbox(config.state_dir / f"{config.device}.outbox.db", limits)
@@ -100,12 +104,29 @@ class EdgeAgent:
             on_command=self._on_command,
         )
 
-    def _on_command(self, payload: bytes) -> None:
+    def _on_command(self, payload: bytes, retained: bool) -> None:
         """A command from the cloud (MQTT thread): check it, hand it to its scales."""
+        if retained:
+            self._ignore_command(Refusal.RETAINED, "a retained message")
+            return
         try:
             command = DeviceCommand.model_validate_json(payload)
         except ValidationError as exc:
             self._reject_command(f"malformed command: {exc.errors()[0]['msg']}")
+            return
+        now = self.clock.now()
+        why = refusal(command, now=now, seen=self._commands.seen)
+        if why is not None:
+            self._ignore_command(why, f"command {command.id}")
+            if why is not Refusal.REPEATED:  # a redelivery is normal; the rest is news
+                self._queue.put(
+                    Event(
+                        time=now,
+                        kind=EventKind.FAULT,
+                        location=command.location,
+                        detail=f"command {command.id} ignored: {why.value}",
+                    )
+                )
             return
         targets = [
             w
@@ -116,8 +137,13 @@ class EdgeAgent:
             self._reject_command(f"no scale at location {command.location}")
             return
         self.stats.commands += 1
+        self._commands.record(command, now)
         for worker in targets:
             worker.submit(command)
+
+    def _ignore_command(self, why: Refusal, what: str) -> None:
+        self.stats.commands_ignored[why.value] += 1
+        log.warning("command ignored (%s): %s", why.value, what)
 
     def _reject_command(self, why: str) -> None:
         self.stats.commands_rejected += 1

@@ -7,13 +7,12 @@ the config file's `tare_g` and `span` from then on.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from edge_agent.errors import EdgeError
+from edge_agent.state_file import read_json, write_json_atomically
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +28,10 @@ class CalibrationStore:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
+        raw = read_json(path, "calibration file") or {}
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
             self._by_location = {loc: ShelfCalibration(**c) for loc, c in raw.items()}
-        except FileNotFoundError:
-            self._by_location = {}
-        except (OSError, ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             raise EdgeError(f"calibration file {path} is unreadable: {exc}") from exc
 
     def get(self, location: str) -> ShelfCalibration | None:
@@ -46,10 +43,4 @@ class CalibrationStore:
         with self._lock:
             self._by_location[location] = calibration
             data = {loc: asdict(c) for loc, c in sorted(self._by_location.items())}
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=2)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self._path)
+            write_json_atomically(self._path, data)

@@ -68,7 +68,7 @@ class MqttPublisher:
         drivers: dict[str, str],
         config_hash: str | None = None,
         max_in_flight: int = 100,
-        on_command: Callable[[bytes], None] | None = None,
+        on_command: Callable[[bytes, bool], None] | None = None,
     ) -> None:
         self._connection = connection
         self._address = connection.address
@@ -167,7 +167,7 @@ class MqttPublisher:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         if self._on_command is not None:
-            self._on_command(bytes(msg.payload))
+            self._on_command(bytes(msg.payload), bool(msg.retain))
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, _rc: Any, _p: Any) -> None:
         # paho calls this holding its own message lock: never call paho from here.

@@ -116,19 +116,27 @@ class DeviceCommand(_Message):
     `tare`: the shelf at `location` is empty now; its settled weight becomes
     the tare. `calibrate`: the shelf holds exactly `units` units now; the span
     factor is set so the weight counts that many.
+
+    The edge applies a command once (by `id`), only before `expires_at`, and
+    never from a retained message: a retained tare would zero the shelf again
+    on every reconnect.
     """
 
     v: Literal[1] = 1
+    id: Identifier = Field(description="Unique per command; a repeated id is not applied again.")
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime = Field(description="Not applied from then on.")
     command: Literal["tare", "calibrate"]
     location: Identifier
     sku: Identifier | None = Field(default=None, description="Only this SKU's scale there.")
     units: int | None = Field(default=None, gt=0, description="For calibrate: units on the shelf.")
-    request_id: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
     def _units_for_calibrate(self) -> DeviceCommand:
         if (self.command == "calibrate") != (self.units is not None):
             raise ValueError("units is required for calibrate and only for calibrate")
+        if self.expires_at <= self.issued_at:
+            raise ValueError("expires_at must come after issued_at")
         return self
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -199,13 +202,79 @@ def test_picks_and_overloads_are_published_as_events(
     rec.close()
 
 
-def send_command(port: int, site: str, payload: bytes) -> None:
+def send_command(port: int, site: str, payload: bytes, *, retain: bool = False) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    client.publish(cmd_topic(site, "gw"), payload, qos=1).wait_for_publish(10)
+    client.publish(cmd_topic(site, "gw"), payload, qos=1, retain=retain).wait_for_publish(10)
     client.disconnect()
     client.loop_stop()
+
+
+FIVE_MINUTES = timedelta(minutes=5)
+
+
+def command(
+    what: str,
+    *,
+    id: str | None = None,
+    age: timedelta = timedelta(0),
+    **more: object,
+) -> bytes:
+    """A command as the cloud sends it, issued `age` ago and valid for five minutes."""
+    issued = datetime.now(UTC) - age
+    fields = {
+        "v": 1,
+        "id": id or f"c-{uuid.uuid4().hex[:12]}",
+        "issued_at": issued.isoformat(),
+        "expires_at": (issued + FIVE_MINUTES).isoformat(),
+        "command": what,
+    }
+    return json.dumps(fields | more).encode()
+
+
+def test_retained_repeated_and_expired_commands_are_not_applied(
+    tmp_path: Path, mosquitto: MosquittoServer, unique_id: str, scale: MtSicsEmulator
+) -> None:
+    cfg = config(tmp_path, mosquitto, unique_id, [scale_entry(scale.port, "X")])
+    rec = Recorder(mosquitto.port, unique_id, "gw")
+    # A retained tare waits at the broker before the agent ever connects.
+    send_command(mosquitto.port, unique_id, command("tare", location="L-X"), retain=True)
+    agent = EdgeAgent(cfg)
+    stop, thread = run_agent(agent)
+    tares = lambda: [e for e in rec.events if e.kind == EventKind.TARE]  # noqa: E731
+    try:
+        wait_for(lambda: agent.stats.commands_ignored["retained"] == 1, 10, "the retained one")
+        wait_for(lambda: bool(rec.quantities("X")), 10, "the first level")
+        once = command("tare", id="tare-once", location="L-X")
+        for _ in range(3):  # as QoS 1 may deliver it again after a reconnect
+            send_command(mosquitto.port, unique_id, once)
+        wait_for(lambda: agent.stats.commands_ignored["repeated"] == 2, 10, "two repeats")
+        send_command(
+            mosquitto.port,
+            unique_id,
+            command("tare", location="L-X", age=timedelta(minutes=6)),
+        )
+        wait_for(lambda: agent.stats.commands_ignored["expired"] == 1, 10, "the expired one")
+        wait_for(lambda: len(tares()) == 1, 10, "one tare event")
+    finally:
+        stop.set()
+        thread.join(20)
+    assert agent.stats.commands == 1, "applied once: the fresh one, once"
+    faults = [e.detail for e in rec.events if e.kind == EventKind.FAULT]
+    assert any(d.endswith("ignored: expired") for d in faults), faults
+    # After a restart the applied id is still known: a redelivery is not applied.
+    again = EdgeAgent(cfg)
+    stop, thread = run_agent(again)
+    try:
+        send_command(mosquitto.port, unique_id, once)
+        wait_for(lambda: again.stats.commands_ignored["repeated"] == 1, 10, "known after restart")
+    finally:
+        stop.set()
+        thread.join(20)
+    assert again.stats.commands == 0
+    send_command(mosquitto.port, unique_id, b"", retain=True)  # clear the retained one
+    rec.close()
 
 
 def test_tare_and_calibrate_commands_apply_persist_and_bad_ones_are_refused(
@@ -221,20 +290,18 @@ def test_tare_and_calibrate_commands_apply_persist_and_bad_ones_are_refused(
         # The empty bin weighs 120 g now, not the configured 100 g: tare it.
         scale.set_load(120.0)
         wait_for(lambda: rec.quantities("X")[-1:] == [2.0], 10, "the empty bin counted as 2")
-        send_command(mosquitto.port, unique_id, b'{"v":1,"command":"tare","location":"L-X"}')
+        send_command(mosquitto.port, unique_id, command("tare", location="L-X"))
         wait_for(lambda: bool(kinds(EventKind.TARE)), 10, "a tare event")
         wait_for(lambda: rec.quantities("X")[-1:] == [0.0], 10, "zero after the tare")
         # Five units on a load cell that reads 20% light count as four...
         scale.set_load(120.0 + 5 * 10.0 * 0.8)
         wait_for(lambda: rec.quantities("X")[-1:] == [4.0], 10, "four by weight")
-        send_command(
-            mosquitto.port, unique_id, b'{"v":1,"command":"calibrate","location":"L-X","units":5}'
-        )
+        send_command(mosquitto.port, unique_id, command("calibrate", location="L-X", units=5))
         wait_for(lambda: rec.quantities("X")[-1:] == [5.0], 10, "five after calibrating")
         for bad in (
             b"not json",
-            b'{"v":1,"command":"tare","location":"NOWHERE"}',
-            b'{"v":1,"command":"calibrate","location":"L-X"}',
+            command("tare", location="NOWHERE"),
+            command("calibrate", location="L-X"),
         ):
             send_command(mosquitto.port, unique_id, bad)
         wait_for(lambda: agent.stats.commands_rejected == 3, 10, "three refusals")

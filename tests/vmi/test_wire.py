@@ -90,15 +90,23 @@ def test_wire_doc_is_generated_from_the_contract() -> None:
     assert doc == render(), "docs/wire-protocol.md is stale: run `make docs`"
 
 
+_FRESH = {"id": "c-1", "issued_at": "2026-12-04T12:00:00Z", "expires_at": "2026-12-04T12:05:00Z"}
+
+
 @pytest.mark.parametrize(
     ("payload", "ok"),
     [
-        ({"command": "tare", "location": "A"}, True),
-        ({"command": "calibrate", "location": "A", "units": 5}, True),
-        ({"command": "calibrate", "location": "A"}, False),
-        ({"command": "tare", "location": "A", "units": 5}, False),
-        ({"command": "calibrate", "location": "A", "units": 0}, False),
-        ({"command": "explode", "location": "A"}, False),
+        (_FRESH | {"command": "tare", "location": "A"}, True),
+        (_FRESH | {"command": "calibrate", "location": "A", "units": 5}, True),
+        (_FRESH | {"command": "calibrate", "location": "A"}, False),
+        (_FRESH | {"command": "tare", "location": "A", "units": 5}, False),
+        (_FRESH | {"command": "calibrate", "location": "A", "units": 0}, False),
+        (_FRESH | {"command": "explode", "location": "A"}, False),
+        ({"command": "tare", "location": "A"}, False),  # no id, issue time or expiry
+        (
+            _FRESH | {"expires_at": "2026-12-04T11:00:00Z", "command": "tare", "location": "A"},
+            False,
+        ),
     ],
 )
 def test_device_commands(payload: dict[str, object], ok: bool) -> None:
