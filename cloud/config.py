@@ -122,7 +122,13 @@ class ReplenishmentConfig(_Strict):
     )
     watch_silent_sensors: bool = Field(
         default=True,
-        description="Run the fleet-wide silent-sensor check here; `--workers` leaves it to one.",
+        description="Run the fleet-wide device checks (silent, offline) here; `--workers` "
+        "leaves them to one.",
+    )
+    offline_grace_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Alert device_offline once a device has been offline this long.",
     )
     anomaly_cooldown_s: float = Field(
         default=86_400.0, ge=0, description="At most one sensor_anomaly alert per this long."

@@ -449,7 +449,7 @@ OTHER_SHELF_EVENTS = '"kind" !~ /^(pick|refill)$/'
 DEVICE_EVENTS = '"kind" =~ /^(fault|driver)$/'
 LAST_90_DAYS = "time > now() - 90d"
 STOCK_ALERTS = '"kind" =~ /^(reorder|stockout_imminent|stockout)$/'
-SENSOR_ALERTS = '"kind" =~ /^(sensor_silent|sensor_anomaly)$/'
+SENSOR_ALERTS = '"kind" =~ /^(sensor_silent|sensor_anomaly|device_offline)$/'
 
 
 # ---- supplier overview ----------------------------------------------------------
@@ -1315,6 +1315,7 @@ def fleet_health() -> Json:
                         value_map(
                             ("sensor_silent", "silent", "red"),
                             ("sensor_anomaly", "anomaly", "orange"),
+                            ("device_offline", "offline", "dark-red"),
                         ),
                     ),
                     cell("color-text"),

@@ -189,6 +189,7 @@ class AlertKind(StrEnum):
     STOCKOUT = "stockout"  # nothing left on the shelf
     SENSOR_SILENT = "sensor_silent"  # a device sent nothing for N x its expected interval
     SENSOR_ANOMALY = "sensor_anomaly"  # drift, weight/RFID mismatch, uncertain counts, faults
+    DEVICE_OFFLINE = "device_offline"  # the device's last will said offline, for a grace period
 
 
 class _AlertBase(_Message):
@@ -254,8 +255,21 @@ class SensorAnomalyAlert(_AlertBase):
     event: EventKind = Field(description="The event that raised the alert.")
 
 
+class DeviceOfflineAlert(_AlertBase):
+    """A device went offline (its last will, or a clean stop) and stayed so for a grace period."""
+
+    kind: Literal[AlertKind.DEVICE_OFFLINE] = AlertKind.DEVICE_OFFLINE
+    device: Identifier
+    offline_since: AwareDatetime
+
+
 Alert = Annotated[
-    ReorderAlert | StockoutAlert | StockoutImminentAlert | SensorSilentAlert | SensorAnomalyAlert,
+    ReorderAlert
+    | StockoutAlert
+    | StockoutImminentAlert
+    | SensorSilentAlert
+    | SensorAnomalyAlert
+    | DeviceOfflineAlert,
     Field(discriminator="kind"),
 ]
 """Payload of `vmi/v1/<site>/alerts` (cloud -> all, QoS 1): one model per kind.
@@ -270,6 +284,7 @@ ALERT_MODELS: tuple[type[_AlertBase], ...] = (
     StockoutImminentAlert,
     SensorSilentAlert,
     SensorAnomalyAlert,
+    DeviceOfflineAlert,
 )
 _ALERT = TypeAdapter[Alert](Alert)
 

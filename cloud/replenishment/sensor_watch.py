@@ -1,9 +1,11 @@
-"""Sensor alerts: devices gone silent, and anomalies the edge reports.
+"""Sensor alerts: devices gone silent or offline, and anomalies the edge reports.
 
 `check_silent` raises `sensor_silent` for a device that sent nothing for
 `silent_after_intervals` x its expected interval, and clears it when the
-device speaks again. It scans every device's newest level, fleet-wide, so
-with `--workers N` one process runs it (`watch_silent_sensors`).
+device speaks again; `check_offline` raises `device_offline` for a device
+whose newest status is offline (its last will) for `offline_grace_s`, and
+clears it when it is back. Both scan the whole fleet, so with `--workers N`
+one process runs them (`watch_silent_sensors`).
 `on_events` raises `sensor_anomaly` for drift, mismatch, uncertain counts
 and faults, at most once per cooldown per device, location and kind; every
 process handles the events it committed.
@@ -26,6 +28,7 @@ from cloud.timeseries.base import TimeSeriesStore
 from vmi.clock import Clock
 from vmi.wire import (
     AlertKind,
+    DeviceOfflineAlert,
     Event,
     EventKind,
     EventsBatch,
@@ -88,6 +91,7 @@ class SensorWatch:
                 next_check = time.monotonic() + check_every
                 try:
                     self.check_silent()
+                    self.check_offline()
                 except StoreError as exc:
                     log.warning("sensor check failed (%s); will retry", exc)
 
@@ -122,6 +126,23 @@ class SensorWatch:
                 functools.partial(_silent_alert, site, device, now, (now - last).total_seconds()),
             )
 
+    def check_offline(self) -> None:
+        """Raise `device_offline` for devices offline for `offline_grace_s`; clear it when
+        they are back online."""
+        now = self._clock.now()
+        grace = timedelta(seconds=self._config.offline_grace_s)
+        states = self._store.device_states(now - timedelta(days=self._config.window_days))
+        active = self._alerts.active_among({site for site, _ in states})
+        for (site, device), seen in sorted(states.items()):
+            self._alerts.condition(
+                active,
+                (site, device),
+                AlertKind.DEVICE_OFFLINE,
+                not seen.online and now - seen.at >= grace,
+                now,
+                functools.partial(_offline_alert, site, device, now, seen.at),
+            )
+
     def on_events(self, batch: EventsBatch) -> None:
         """Raise `sensor_anomaly` for the batch's drift, mismatch and fault events."""
         cooldown = timedelta(seconds=self._config.anomaly_cooldown_s)
@@ -142,6 +163,17 @@ def _silent_alert(site: str, device: str, at: datetime, quiet_s: float) -> Senso
         device=device,
         at=at,
         message=f"device {device} at {site} sent nothing for {quiet_s:.0f} s",
+    )
+
+
+def _offline_alert(site: str, device: str, at: datetime, since: datetime) -> DeviceOfflineAlert:
+    quiet_s = (at - since).total_seconds()
+    return DeviceOfflineAlert(
+        site=site,
+        device=device,
+        at=at,
+        offline_since=since,
+        message=f"device {device} at {site} has been offline for {quiet_s:.0f} s",
     )
 
 

@@ -39,6 +39,14 @@ class LevelPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceSeen:
+    """A device's newest status: online or not, as of `at`."""
+
+    online: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Point:
     """One point of any measurement other than `stock_level` (events, status,
     projections, health). Build them with `measurements.<M>.point(...)`.
@@ -90,6 +98,10 @@ class TimeSeriesStore(Protocol):
 
     def last_seen(self, since: datetime) -> dict[tuple[str, str], datetime]:
         """When each (site, device) last reported a level, of those seen since `since`."""
+        ...
+
+    def device_states(self, since: datetime) -> dict[tuple[str, str], DeviceSeen]:
+        """Each (site, device)'s newest `device_status` since `since`: online or not, and when."""
         ...
 
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from cloud.errors import StoreError, StoreRejected, StoreUnavailable
-from cloud.timeseries.base import LEVEL_MEASUREMENT, FieldValue, LevelPoint, Point
+from cloud.timeseries.base import LEVEL_MEASUREMENT, DeviceSeen, FieldValue, LevelPoint, Point
 from cloud.timeseries.line_protocol import (
     MAX_TIME_MS,
     MIN_TIME_MS,
@@ -214,6 +214,23 @@ class InfluxStore:
                     key = (tags.get("site", ""), tags.get("device", ""))
                     seen[key] = from_epoch_ms(int(row[0]))
         return seen
+
+    def device_states(self, since: datetime) -> dict[tuple[str, str], DeviceSeen]:
+        """One row per (site, device): `last(online)` grouped by those two tags."""
+        text = (
+            f"SELECT last({quote_ident('online')}) FROM {quote_ident('device_status')} "  # noqa: S608
+            f"WHERE time >= {_clamp(bound_epoch_ms(since))}ms "
+            f"GROUP BY {quote_ident('site')}, {quote_ident('device')}"
+        )
+        found: dict[tuple[str, str], DeviceSeen] = {}
+        for result in self._query(text):
+            for series in result.get("series", ()):
+                tags = series.get("tags") or {}
+                for row in series.get("values") or ():
+                    if isinstance(row[1], bool):
+                        key = (tags.get("site", ""), tags.get("device", ""))
+                        found[key] = DeviceSeen(online=row[1], at=from_epoch_ms(int(row[0])))
+        return found
 
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every series, optionally of one site."""

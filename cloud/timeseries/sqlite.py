@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cloud.errors import StoreRejected, StoreUnavailable
-from cloud.timeseries.base import LevelPoint, Point
+from cloud.timeseries.base import DeviceSeen, LevelPoint, Point
 from cloud.timeseries.line_protocol import (
     bound_epoch_ms,
     from_epoch_ms,
@@ -105,6 +105,15 @@ WHERE newest = 1
 ORDER BY site, sku, location, device, source
 """
 
+_DEVICE_STATES = """
+SELECT p.tags, p.time_ms, p.fields FROM point AS p
+WHERE p.measurement = 'device_status' AND p.time_ms >= :since
+    AND p.time_ms = (
+        SELECT MAX(q.time_ms) FROM point AS q
+        WHERE q.measurement = 'device_status' AND q.tags = p.tags
+    )
+"""
+
 _LAST_SEEN = """
 SELECT site, device, MAX(time_ms) FROM stock_level WHERE time_ms >= :since GROUP BY site, device
 """
@@ -175,6 +184,24 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"SQLite read failed: {exc}") from exc
         return {(site, device): from_epoch_ms(ms) for site, device, ms in rows}
+
+    def device_states(self, since: datetime) -> dict[tuple[str, str], DeviceSeen]:
+        """Each (site, device)'s newest `device_status` point since `since`."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    _DEVICE_STATES, {"since": bound_epoch_ms(since)}
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite read failed: {exc}") from exc
+        found: dict[tuple[str, str], DeviceSeen] = {}
+        for tags_json, time_ms, fields_json in rows:
+            tags = dict(json.loads(tags_json))
+            online = json.loads(fields_json).get("online")
+            if isinstance(online, bool):
+                key = (tags.get("site", ""), tags.get("device", ""))
+                found[key] = DeviceSeen(online=online, at=from_epoch_ms(time_ms))
+        return found
 
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
         """The newest point of every series, optionally of one site."""

@@ -26,10 +26,12 @@ def sample_alert(
 ) -> Alert:
     """An alert of `kind` at `site`; `fields` override or add to the defaults."""
     base: dict[str, Any] = {"kind": kind, "site": site, "at": AT, "message": "m"}
-    if kind in (AlertKind.SENSOR_SILENT, AlertKind.SENSOR_ANOMALY):
+    if kind in (AlertKind.SENSOR_SILENT, AlertKind.SENSOR_ANOMALY, AlertKind.DEVICE_OFFLINE):
         base["device"] = "gw-1"
         if kind is AlertKind.SENSOR_ANOMALY:
             base["event"] = "drift"
+        if kind is AlertKind.DEVICE_OFFLINE:
+            base["offline_since"] = AT
     else:
         base |= {"sku": "BOLT-M8"} | _FIGURES
         if kind is AlertKind.REORDER:

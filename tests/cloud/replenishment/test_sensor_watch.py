@@ -12,9 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from cloud.timeseries.measurements import DEVICE_STATUS
 from tests.cloud.replenishment.rig import RULES, T0, Rig, make_rig
 from tests.waiting import wait_for
-from vmi.wire import AlertKind, Event, EventKind, EventsBatch, SensorAnomalyAlert
+from vmi.wire import (
+    AlertKind,
+    DeviceOfflineAlert,
+    Event,
+    EventKind,
+    EventsBatch,
+    SensorAnomalyAlert,
+)
 
 
 def test_silent_sensor_alerts_once_and_clears_when_it_reports(tmp_path: Path) -> None:
@@ -126,3 +134,37 @@ def test_sensor_alerts_are_their_kinds_models(rig: Rig) -> None:
     (alert,) = rig.alerts
     assert isinstance(alert, SensorAnomalyAlert)
     assert (alert.device, alert.location, alert.event) == ("gw", "A-01", EventKind.DRIFT)
+
+
+def _status(r: Rig, device: str, online: bool, minutes: float) -> None:
+    at = T0 + timedelta(minutes=minutes)
+    point = DEVICE_STATUS.point(
+        tags={"site": "s", "device": device}, fields={"online": online}, time=at
+    )
+    r.store.write_points([point])
+
+
+def test_an_offline_device_alerts_after_the_grace_once_and_clears_when_back(
+    tmp_path: Path,
+) -> None:
+    r = make_rig(tmp_path, {**RULES, "offline_grace_s": 120})
+    _status(r, "gw-1", True, 0)
+    _status(r, "gw-2", True, 0)
+    _status(r, "gw-1", False, 1)  # its last will
+    r.clock.t = T0 + timedelta(minutes=2)
+    r.watch.check_offline()
+    assert "device_offline" not in r.kinds(), "within the grace"
+    r.clock.t = T0 + timedelta(minutes=3, seconds=1)
+    r.watch.check_offline()
+    r.watch.check_offline()
+    (alert,) = [a for a in r.alerts if isinstance(a, DeviceOfflineAlert)]
+    assert (alert.device, alert.offline_since) == ("gw-1", T0 + timedelta(minutes=1))
+    _status(r, "gw-1", True, 4)  # back: the episode ends
+    r.clock.t = T0 + timedelta(minutes=5)
+    r.watch.check_offline()
+    assert r.state.active() == []
+    _status(r, "gw-1", False, 6)  # and a new one begins
+    r.clock.t = T0 + timedelta(minutes=9)
+    r.watch.check_offline()
+    assert r.kinds().count("device_offline") == 2
+    r.close()

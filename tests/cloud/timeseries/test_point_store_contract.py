@@ -119,3 +119,29 @@ def test_last_seen_is_the_newest_level_per_site_and_device(store: TimeSeriesStor
         ("s2", "gw"): T0 + timedelta(minutes=9),
     }
     assert set(store.last_seen(T0 + timedelta(minutes=4))) == {("s1", "gw"), ("s2", "gw")}
+
+
+def test_device_states_are_each_devices_newest_status(store: TimeSeriesStore) -> None:
+    def status(site: str, device: str, online: bool, minutes: float, **more: object) -> Point:
+        return DEVICE_STATUS.point(
+            tags={"site": site, "device": device},
+            fields={"online": online, **more},  # type: ignore[dict-item]
+            time=T0 + timedelta(minutes=minutes),
+        )
+
+    store.write_points(
+        [
+            status("s1", "gw-1", True, 0, agent_version="1.0"),
+            status("s1", "gw-1", False, 5),  # its last will: only `online`
+            status("s1", "gw-2", True, 3),
+            status("s2", "gw-1", True, 1),
+            status("s2", "gw-1", True, -120),  # long before the window
+        ]
+    )
+    states = store.device_states(T0 - timedelta(minutes=60))
+    assert {key: (s.online, s.at) for key, s in states.items()} == {
+        ("s1", "gw-1"): (False, T0 + timedelta(minutes=5)),
+        ("s1", "gw-2"): (True, T0 + timedelta(minutes=3)),
+        ("s2", "gw-1"): (True, T0 + timedelta(minutes=1)),
+    }
+    assert store.device_states(T0 + timedelta(minutes=4)).keys() == {("s1", "gw-1")}
