@@ -200,36 +200,36 @@ class InfluxStore:
         return found
 
     def last_seen(self, since: datetime) -> dict[tuple[str, str], datetime]:
-        """One row per (site, device): `last()` grouped by those two tags only."""
+        """One row per (site, device): `last(quantity)` of the levels."""
+        last = self._last_per_device(LEVEL_MEASUREMENT, "quantity", since)
+        return {key: at for key, (at, _) in last.items()}
+
+    def device_states(self, since: datetime) -> dict[tuple[str, str], DeviceSeen]:
+        """One row per (site, device): `last(online)` of the device statuses."""
+        last = self._last_per_device("device_status", "online", since)
+        return {
+            key: DeviceSeen(online=value, at=at)
+            for key, (at, value) in last.items()
+            if isinstance(value, bool)
+        }
+
+    def _last_per_device(
+        self, measurement: str, field: str, since: datetime
+    ) -> dict[tuple[str, str], tuple[datetime, object]]:
+        """The newest `field` of `measurement` per (site, device) since `since`, and its time:
+        `last()` grouped by those two tags only."""
         text = (
-            f"SELECT last({quote_ident('quantity')}) FROM {quote_ident(LEVEL_MEASUREMENT)} "  # noqa: S608
+            f"SELECT last({quote_ident(field)}) FROM {quote_ident(measurement)} "  # noqa: S608
             f"WHERE time >= {_clamp(bound_epoch_ms(since))}ms "
             f"GROUP BY {quote_ident('site')}, {quote_ident('device')}"
         )
-        seen: dict[tuple[str, str], datetime] = {}
+        found: dict[tuple[str, str], tuple[datetime, object]] = {}
         for result in self._query(text):
             for series in result.get("series", ()):
                 tags = series.get("tags") or {}
                 for row in series.get("values") or ():
                     key = (tags.get("site", ""), tags.get("device", ""))
-                    seen[key] = from_epoch_ms(int(row[0]))
-        return seen
-
-    def device_states(self, since: datetime) -> dict[tuple[str, str], DeviceSeen]:
-        """One row per (site, device): `last(online)` grouped by those two tags."""
-        text = (
-            f"SELECT last({quote_ident('online')}) FROM {quote_ident('device_status')} "  # noqa: S608
-            f"WHERE time >= {_clamp(bound_epoch_ms(since))}ms "
-            f"GROUP BY {quote_ident('site')}, {quote_ident('device')}"
-        )
-        found: dict[tuple[str, str], DeviceSeen] = {}
-        for result in self._query(text):
-            for series in result.get("series", ()):
-                tags = series.get("tags") or {}
-                for row in series.get("values") or ():
-                    if isinstance(row[1], bool):
-                        key = (tags.get("site", ""), tags.get("device", ""))
-                        found[key] = DeviceSeen(online=row[1], at=from_epoch_ms(int(row[0])))
+                    found[key] = (from_epoch_ms(int(row[0])), row[1])
         return found
 
     def latest_levels(self, site: str | None = None) -> list[LevelPoint]:
