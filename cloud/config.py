@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, model_validator
 
 from cloud.replenishment.policy import ReplenishmentRule
 from vmi.config_file import load_toml
+from vmi.errors import ConfigError
 from vmi.mqtt_connection import MqttConnection
 
 
@@ -63,6 +64,28 @@ class StoreConfig(_Strict):
         description="Create the InfluxDB database at start and again if it goes missing; "
         "false for servers that refuse CREATE DATABASE (2.x with a DBRP mapping, 3.x).",
     )
+    token: SecretStr | None = Field(
+        default=None,
+        description="InfluxDB 2.x/3.x API token, sent as `Authorization: Token ...`.",
+    )
+    token_file: FilePath | None = Field(
+        default=None, description="Read the token from this file (keeps it out of configs)."
+    )
+
+    @model_validator(mode="after")
+    def _one_token(self) -> StoreConfig:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("set token or token_file, not both")
+        return self
+
+    def token_value(self) -> str | None:
+        """The token, read from `token_file` if set (at start-up: a `ConfigError` if unreadable)."""
+        if self.token_file is not None:
+            try:
+                return self.token_file.read_text().strip() or None
+            except OSError as exc:
+                raise ConfigError(f"cannot read the InfluxDB token file: {exc}") from exc
+        return None if self.token is None else self.token.get_secret_value()
 
 
 class OrdersConfig(_Strict):

@@ -49,7 +49,11 @@ class CloudService:
     def __init__(self, config: CloudConfig, *, clock: Clock | None = None) -> None:
         self.config = config
         clock = clock or SystemClock()
-        self.store = open_store(config.store.url, create_database=config.store.create_database)
+        self.store = open_store(
+            config.store.url,
+            create_database=config.store.create_database,
+            token=config.store.token_value(),
+        )
         self.charts = ChartWriter(self.store)  # order and alert points, off the decision path
         self.orders = OrderBook(config.orders.url, on_change=self._order_changed)
         self.alert_state = AlertState(config.orders.url)

@@ -8,7 +8,9 @@ to the real server and its answer back, except:
 * `script([503, None, ...])`: the next writes (`/write`) get these statuses in
   turn, None meaning "forward this one";
 * a write body larger than `max_body` bytes gets 413, as a server with a
-  small `max-body-size` answers.
+  small `max-body-size` answers;
+* with `token` set, a request without `Authorization: Token <token>` gets 401
+  (InfluxDB 2.x's v1 API and 3.x); the header is not passed on.
 
 Failures are answered with an InfluxDB-style JSON error and counted.
 """
@@ -26,12 +28,20 @@ import httpx
 _FORWARDED = ("Content-Type", "Content-Encoding", "Authorization")
 
 
+def _token_of(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Token <token>` header."""
+    if authorization is None or not authorization.startswith("Token "):
+        return None
+    return authorization.removeprefix("Token ")
+
+
 class StoreProxy:
     """Serves on `url`; forwards to `upstream` (e.g. `http://127.0.0.1:8086`)."""
 
     def __init__(self, upstream: str) -> None:
         self.fail_with: int | None = None
         self.max_body: int | None = None
+        self.token: str | None = None
         self.failed = 0
         self.write_sizes: list[int] = []  # bytes of every write forwarded
         self._script: list[int | None] = []
@@ -51,12 +61,17 @@ class StoreProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status = proxy._status_for(self.path, len(body))
+                authorization = self.headers.get("Authorization")
+                if status is None and proxy.token not in (None, _token_of(authorization)):
+                    status = 401
                 if status is not None:
                     proxy.failed += 1
                     error = json.dumps({"error": f"stand-in failure {status}"}).encode()
                     self._answer(status, error, "application/json")
                     return
                 headers = {k: v for k in _FORWARDED if (v := self.headers.get(k)) is not None}
+                if proxy.token is not None:
+                    headers.pop("Authorization", None)
                 answer = client.request(self.command, self.path, content=body, headers=headers)
                 proxy.forwarded += 1
                 if self.path.startswith("/write"):

@@ -27,15 +27,18 @@ __all__ = [
 ]
 
 
-def open_store(url: str, *, create_database: bool = True) -> TimeSeriesStore:
+def open_store(
+    url: str, *, create_database: bool = True, token: str | None = None
+) -> TimeSeriesStore:
     """Open the store `url` names; raise `ConfigError` for anything else.
 
     Opening an InfluxStore with `create_database` talks to the server (CREATE
     DATABASE), so it may also raise `StoreUnavailable` or `StoreRejected`.
+    `token`: InfluxDB 2.x/3.x API token (`Authorization: Token ...`).
     """
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
-        store = InfluxStore(url)
+        store = InfluxStore(url, token=token)
         if not create_database:
             return store
         try:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from cloud.config import StoreConfig
 from cloud.errors import StoreRejected, StoreUnavailable
-from cloud.timeseries import InfluxStore, LevelPoint
+from cloud.timeseries import InfluxStore, LevelPoint, open_store
 from tests.servers import InfluxServer
 from tests.store_proxy import StoreProxy
 
@@ -95,3 +97,30 @@ def test_a_single_line_too_large_is_unavailable(store: InfluxStore, proxy: Store
     with pytest.raises(StoreUnavailable) as caught:
         store.write_levels(points(3))
     assert caught.value.reason == "too_large"
+
+
+def test_a_token_from_the_config_file_is_sent_as_influxdb_2_and_3_want_it(
+    proxy: StoreProxy, unique_id: str, tmp_path: Path
+) -> None:
+    proxy.token = "s3cret-t0ken"
+    token_file = tmp_path / "influx.token"
+    token_file.write_text("s3cret-t0ken\n")
+    config = StoreConfig(url=f"{proxy.url}/{unique_id}", token_file=token_file)
+    store = open_store(config.url, token=config.token_value())
+    store.write_levels(points(2))
+    assert len(store.level_series("s1", "SKU-1", T0)) == 2
+    store.close()
+    wrong = InfluxStore(f"{proxy.url}/{unique_id}", token="stale")
+    with pytest.raises(StoreUnavailable) as caught:
+        wrong.write_levels(points(1))
+    assert caught.value.reason == "unauthorized", "a rotated token is waited out, not bad data"
+    wrong.close()
+
+
+def test_a_token_is_given_once(tmp_path: Path) -> None:
+    token_file = tmp_path / "t"
+    token_file.write_text("x")
+    with pytest.raises(ValueError, match="not both"):
+        StoreConfig(url="http://h:8086/db", token="y", token_file=token_file)  # type: ignore[arg-type]
+    assert StoreConfig(url="http://h:8086/db", token="y").token_value() == "y"  # type: ignore[arg-type]
+    assert StoreConfig().token_value() is None
