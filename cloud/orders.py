@@ -213,8 +213,13 @@ class OrderBook:
         rate_per_day: float,
         at: datetime,
         supplier: str | None = None,
+        within: Callable[[Session, Order], object] | None = None,
     ) -> Order | None:
-        """Create a proposed order; None if (site, SKU) already has an open one."""
+        """Create a proposed order; None if (site, SKU) already has an open one.
+
+        `within` writes more in the same transaction once the order has its id
+        (its alert's webhook deliveries: the outbox pattern).
+        """
         order = Order(
             site=site,
             sku=sku,
@@ -230,6 +235,9 @@ class OrderBook:
         try:
             with self._sessions.begin() as s:
                 s.add(order)
+                s.flush()  # the id, or IntegrityError if another order won
+                if within is not None:
+                    within(s, order)
         except IntegrityError:
             return None  # another collector's order won the race
         except SQLAlchemyError as exc:

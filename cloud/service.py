@@ -1,8 +1,10 @@
-"""The cloud service: builds every part from the config, wires them, starts their threads.
+r"""The cloud service: builds every part from the config, wires them, starts their threads.
 
-    collector (ingest) --committed keys--> replenisher --alerts--+--> collector.publish_alert (MQTT)
-              \\--committed events--> sensor watch --alerts-----+--> webhook notifier
-                                                                 +--> chart writer (alert points)
+    collector (ingest) --committed keys--> replenisher --+
+              \--committed events--> sensor watch ------+--> alert recorded in SQL with its
+                                                         |    webhook deliveries (one transaction)
+                                                         +--> collector.publish_alert (MQTT),
+                                                              chart writer, notifier woken
     order book --every change--> chart writer (order points)
 
 The collector and the replenisher never import each other: they meet here.
@@ -77,6 +79,7 @@ class CloudService:
             catalog=self.catalog,
             clock=clock,
             publish_alert=self._publish_alert,
+            record_alert=self.notifier.record,
         )
         self.sensor_watch = SensorWatch(
             config.replenishment, store=self.store, alerts=self.replenisher.alerts, clock=clock
@@ -106,8 +109,10 @@ class CloudService:
             self.sensor_watch.notice_events(batch)
 
     def _publish_alert(self, alert: Alert) -> None:
+        # Its webhook deliveries were written with the alert (the outbox): wake
+        # the notifier to send them.
+        self.notifier.wake()
         self.collector.publish_alert(alert)
-        self.notifier.notify(alert)  # queued: never blocks
         self.charts.put([alert_point(alert)])
 
     def _order_changed(self, order: Order) -> None:

@@ -50,9 +50,10 @@ from typing import Literal
 import httpx
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from cloud.errors import StoreError
-from cloud.notify.ledger import Claimed, DeliveryLedger
+from cloud.notify.ledger import Claimed, DeliveryLedger, add_deliveries
 from cloud.notify.models import AttemptOutcome, utcnow
 from cloud.notify.payload import build_event, encode_event
 from cloud.notify.retry import RetryPolicy
@@ -136,6 +137,7 @@ class WebhookNotifier:
         self._buffer: deque[Alert] = deque()
         self._held: deque[Alert] = deque()  # taken from the buffer, not stored yet
         self._stopping = False
+        self._wake = False
         self._stats = NotifierStats()
         self._thread: threading.Thread | None = None
 
@@ -194,6 +196,30 @@ class WebhookNotifier:
         elif not queued:
             log.warning("webhooks stopped: %s alert at %s not sent", alert.kind.value, alert.site)
         return queued
+
+    def record(self, session: Session, alert: Alert) -> int:
+        """Write `alert`'s deliveries in the caller's transaction `session` (the outbox
+        pattern: they commit with whatever records the alert, or not at all); returns
+        how many. The worker sends them once the transaction commits (`wake`).
+
+        `session` must be on this notifier's database (the cloud's SQL database).
+        """
+        tenants = self._tenants_of(alert) if self._tenants_of is not None else ()
+        targets = [t.id for t in self.subscriptions.match(alert, tenants)]
+        if not targets:
+            self._count(unmatched=1)
+            return 0
+        event = build_event(alert)
+        body = encode_event(event).decode("utf-8")
+        created = add_deliveries(session, event["id"], event["type"], alert.site, body, targets)
+        self._count(notified=1, deliveries_created=created)
+        return created
+
+    def wake(self) -> None:
+        """Look for due deliveries now (after a transaction that `record`ed some committed)."""
+        with self._cond:
+            self._wake = True
+            self._cond.notify()
 
     def stop(self, timeout_s: float = 15.0) -> bool:
         """Stop within about `timeout_s`; True if the worker ended.
@@ -260,7 +286,10 @@ class WebhookNotifier:
     def _wait_for_work(self, next_due_s: float | None) -> None:
         wait = self._idle_poll_s if next_due_s is None else min(next_due_s, self._idle_poll_s)
         with self._cond:
-            self._cond.wait_for(lambda: self._stopping or bool(self._buffer), timeout=wait)
+            self._cond.wait_for(
+                lambda: self._stopping or bool(self._buffer) or self._wake, timeout=wait
+            )
+            self._wake = False
 
     def _count(self, **counts: int) -> None:
         with self._cond:

@@ -18,7 +18,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.notify.models import (
     AttemptOutcome,
@@ -88,27 +88,8 @@ class DeliveryLedger:
         """A pending delivery, due now, for each subscription in `targets` that has none for
         this event yet; returns how many were added. A concurrent add of the same pair
         fails on the unique constraint (`IntegrityError`): call again."""
-        now = utcnow()
         with self._sessions.begin() as s:
-            stored = WebhookDelivery.subscription_id
-            have = set(s.scalars(select(stored).where(WebhookDelivery.event_id == event_id)))
-            new = [t for t in targets if t not in have]
-            for subscription_id in new:
-                s.add(
-                    WebhookDelivery(
-                        event_id=event_id,
-                        event_type=event_type,
-                        subscription_id=subscription_id,
-                        site=site,
-                        body=body,
-                        status=DeliveryStatus.PENDING.value,
-                        attempts=0,
-                        next_attempt_at=now,
-                        claim=0,
-                        created_at=now,
-                    )
-                )
-        return len(new)
+            return add_deliveries(s, event_id, event_type, site, body, targets)
 
     def due(self, limit: int) -> list[tuple[int, int]]:
         """(id, claim) of up to `limit` pending deliveries due now, earliest first."""
@@ -252,3 +233,31 @@ class DeliveryLedger:
         )
         with self._sessions() as s:
             return [AttemptInfo.model_validate(row) for row in s.scalars(stmt)]
+
+
+def add_deliveries(
+    s: Session, event_id: str, event_type: str, site: str, body: str, targets: list[int]
+) -> int:
+    """`DeliveryLedger.add` inside the caller's transaction `s` (the outbox pattern:
+    the deliveries commit, or not, with whatever else `s` writes)."""
+    now = utcnow()
+    stored = WebhookDelivery.subscription_id
+    have = set(s.scalars(select(stored).where(WebhookDelivery.event_id == event_id)))
+    new = [t for t in targets if t not in have]
+    for subscription_id in new:
+        s.add(
+            WebhookDelivery(
+                event_id=event_id,
+                event_type=event_type,
+                subscription_id=subscription_id,
+                site=site,
+                body=body,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                claim=0,
+                created_at=now,
+            )
+        )
+    s.flush()
+    return len(new)

@@ -10,12 +10,12 @@ anomalies) use a cooldown instead of a clear: at most one alert per cooldown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from cloud.db import Base, UtcDateTime, create_schema, make_engine, store_errors
@@ -59,10 +59,14 @@ class AlertState:
         at: datetime,
         *,
         cooldown: timedelta | None = None,
+        within: Callable[[Session], object] | None = None,
     ) -> bool:
         """True if this call raised the alert; False if it was already active.
 
         With `cooldown`, an alert older than the cooldown is raised again.
+        `within` writes more in the same transaction once the alert is known
+        to be raised here (its webhook deliveries: the outbox pattern); if it
+        fails, nothing is recorded and the alert is raised on a later call.
         """
         with store_errors(_DATABASE):
             try:
@@ -74,6 +78,9 @@ class AlertState:
                             )
                         )
                     s.add(ActiveAlert(site=site, subject=subject, kind=kind, since=at))
+                    s.flush()  # raises IntegrityError here if someone raised it first
+                    if within is not None:
+                        within(s)
             except IntegrityError:
                 return False  # active already: someone raised it first
         return True

@@ -5,6 +5,11 @@ and several processes evaluate the same shelves: `AlertRaiser.condition`
 publishes an alert when its condition starts, once across processes
 (`AlertState`'s insert decides), and forgets it when it ends. Point events
 (sensor anomalies) use `AlertRaiser.once` with a cooldown instead.
+
+With a `record` (the webhook notifier's), an alert's webhook deliveries are
+written in the transaction that records the alert (the outbox pattern): a
+crash between recording the alert and sending it loses no webhook, and a
+failure to write them records no alert, so a later round raises it again.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypedDict
 
+from sqlalchemy.orm import Session
+
 from cloud.replenishment.alert_state import AlertState
 from cloud.replenishment.decide import Decision
 from cloud.replenishment.metrics import ReplenisherStats
@@ -22,6 +29,9 @@ from cloud.replenishment.projection import Projection
 from vmi.wire import Alert, AlertKind
 
 log = logging.getLogger(__name__)
+
+Record = Callable[[Session, Alert], object]
+"""Writes an alert's webhook deliveries in a transaction (`WebhookNotifier.record`)."""
 
 ActiveAlerts = set[tuple[str, str, str]]
 """(site, subject, kind) of alerts active at the start of a round (`AlertState.active_among`)."""
@@ -66,20 +76,36 @@ class AlertRaiser:
     """Publishes alerts, raising conditions once per episode through `AlertState`."""
 
     def __init__(
-        self, state: AlertState, publish: Callable[[Alert], None], stats: ReplenisherStats
+        self,
+        state: AlertState,
+        publish: Callable[[Alert], None],
+        stats: ReplenisherStats,
+        *,
+        record: Record | None = None,
     ) -> None:
+        """`publish`: sends an alert once it is recorded (MQTT, charts); `record`: writes
+        its webhook deliveries in the recording transaction."""
         self._state = state
         self._publish = publish
         self._stats = stats
+        self._record = record
 
     def active_among(self, sites: set[str]) -> ActiveAlerts:
         """The active alerts of these sites, read once for a round."""
         return self._state.active_among(sites)
 
     def publish(self, alert: Alert) -> None:
-        """Publish an alert now, whatever the state (a reorder: one per order)."""
+        """Publish an alert already recorded (a reorder: with its order)."""
         self._publish(alert)
         self._stats.alerts_published += 1
+
+    def record_in(self, session: Session, alert: Alert) -> None:
+        """Write `alert`'s webhook deliveries in `session`'s transaction (if any record)."""
+        if self._record is not None:
+            self._record(session, alert)
+
+    def _recording(self, alert: Alert) -> Callable[[Session], object]:
+        return lambda session: self.record_in(session, alert)
 
     def condition(
         self,
@@ -102,8 +128,10 @@ class AlertRaiser:
         if not holds:
             if was_active:
                 self._state.clear(site, what, kind.value)
-        elif not was_active and self._state.raise_once(site, what, kind.value, at):
-            self.publish(alert())
+        elif not was_active:
+            built = alert()
+            if self._state.raise_once(site, what, kind.value, at, within=self._recording(built)):
+                self.publish(built)
 
     def once(
         self,
@@ -115,7 +143,10 @@ class AlertRaiser:
     ) -> bool:
         """Publish unless the same (site, subject, kind) was raised within `cooldown`."""
         site, what = subject
-        if not self._state.raise_once(site, what, kind.value, at, cooldown=cooldown):
-            return False
-        self.publish(alert())
-        return True
+        built = alert()
+        recorded = self._state.raise_once(
+            site, what, kind.value, at, cooldown=cooldown, within=self._recording(built)
+        )
+        if recorded:
+            self.publish(built)
+        return recorded

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
+
 from cloud.orders import Order, OrderBook, OrderTransitionError
 from cloud.replenishment.alerts import ActiveAlerts, AlertRaiser, stock_figures
 from cloud.replenishment.decide import Decision
@@ -86,6 +88,19 @@ class Effects:
             f"position {d.inventory_position:g} <= reorder point {d.reorder_point:.1f} "
             f"(lead {rule.lead_time_days:g} d, service {rule.service_level:g})"
         )
+        alerts: list[ReorderAlert] = []
+
+        def record(session: Session, order: Order) -> None:
+            # In the order's transaction: the order, its alert's webhooks, or neither.
+            alert = ReorderAlert(
+                **stock_figures(p, d, rule),
+                order_id=order.id,
+                order_quantity=order.quantity,
+                message=f"reorder {order.quantity} x {p.sku} for {p.site}: {reason}",
+            )
+            self._alerts.record_in(session, alert)
+            alerts.append(alert)
+
         order = self._orders.create(
             site=p.site,
             sku=p.sku,
@@ -95,16 +110,10 @@ class Effects:
             rate_per_day=p.rate_per_day,
             at=p.at,
             supplier=None if supplier == UNASSIGNED else supplier,
+            within=record,
         )
         if order is None:
             return  # another process placed it first, and alerted
         self._stats.orders_created += 1
         log.info("order %d: %d x %s for %s (%s)", order.id, order.quantity, p.sku, p.site, reason)
-        self._alerts.publish(
-            ReorderAlert(
-                **stock_figures(p, d, rule),
-                order_id=order.id,
-                order_quantity=order.quantity,
-                message=f"reorder {order.quantity} x {p.sku} for {p.site}: {reason}",
-            )
-        )
+        self._alerts.publish(alerts[-1])

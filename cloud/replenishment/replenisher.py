@@ -21,7 +21,7 @@ from cloud.config import ReplenishmentConfig
 from cloud.errors import StoreError
 from cloud.orders import OrderBook
 from cloud.replenishment.alert_state import AlertState
-from cloud.replenishment.alerts import AlertRaiser
+from cloud.replenishment.alerts import AlertRaiser, Record
 from cloud.replenishment.decide import Decision, decide, refilled_since
 from cloud.replenishment.effects import UNASSIGNED, Effects
 from cloud.replenishment.metrics import ReplenisherStats
@@ -52,14 +52,17 @@ class Replenisher:
         publish_alert: Callable[[Alert], None],
         catalog: Catalog | None = None,
         stats: ReplenisherStats | None = None,
+        record_alert: Record | None = None,
     ) -> None:
+        """`publish_alert`: sends an alert once recorded; `record_alert`: writes its
+        webhook deliveries in the transaction that records it (the outbox pattern)."""
         self._config = config
         self._store = store
         self._orders = orders
         self._clock = clock
         self._catalog = catalog
         self.stats = stats or ReplenisherStats()
-        self.alerts = AlertRaiser(alert_state, publish_alert, self.stats)
+        self.alerts = AlertRaiser(alert_state, publish_alert, self.stats, record=record_alert)
         self.scheduler = Scheduler(evaluate_every_s=config.evaluate_every_s)
         self._effects = Effects(orders=orders, alerts=self.alerts, stats=self.stats)
         # The latest projection and decision per (site, SKU): a view for
