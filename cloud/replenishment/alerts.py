@@ -104,9 +104,6 @@ class AlertRaiser:
         if self._record is not None:
             self._record(session, alert)
 
-    def _recording(self, alert: Alert) -> Callable[[Session], object]:
-        return lambda session: self.record_in(session, alert)
-
     def condition(
         self,
         active: ActiveAlerts,
@@ -129,9 +126,7 @@ class AlertRaiser:
             if was_active:
                 self._state.clear(site, what, kind.value)
         elif not was_active:
-            built = alert()
-            if self._state.raise_once(site, what, kind.value, at, within=self._recording(built)):
-                self.publish(built)
+            self._raise(subject, kind, at, alert)
 
     def once(
         self,
@@ -142,11 +137,29 @@ class AlertRaiser:
         alert: Callable[[], Alert],
     ) -> bool:
         """Publish unless the same (site, subject, kind) was raised within `cooldown`."""
+        return self._raise(subject, kind, at, alert, cooldown=cooldown)
+
+    def _raise(
+        self,
+        subject: tuple[str, str],
+        kind: AlertKind,
+        at: datetime,
+        alert: Callable[[], Alert],
+        *,
+        cooldown: timedelta | None = None,
+    ) -> bool:
+        """Record the alert (with its webhooks) if this call raises it, then publish it.
+
+        The alert is built only inside the transaction that raises it.
+        """
+        built: list[Alert] = []
+
+        def record(session: Session) -> None:
+            built.append(alert())
+            self.record_in(session, built[0])
+
         site, what = subject
-        built = alert()
-        recorded = self._state.raise_once(
-            site, what, kind.value, at, cooldown=cooldown, within=self._recording(built)
-        )
-        if recorded:
-            self.publish(built)
-        return recorded
+        if not self._state.raise_once(site, what, kind.value, at, cooldown=cooldown, within=record):
+            return False
+        self.publish(built[0])
+        return True

@@ -63,13 +63,15 @@ class Replenisher:
         self._catalog = catalog
         self.stats = stats or ReplenisherStats()
         self.alerts = AlertRaiser(alert_state, publish_alert, self.stats, record=record_alert)
-        self.scheduler = Scheduler(evaluate_every_s=config.evaluate_every_s)
         self._effects = Effects(orders=orders, alerts=self.alerts, stats=self.stats)
         # The latest projection and decision per (site, SKU): a view for
-        # display, rebuilt from the stores on every evaluation, never the
-        # record of anything.
+        # display and the scheduler's urgency, rebuilt from the stores on
+        # every evaluation, never the record of anything.
         self.projections: dict[Key, Projection] = {}
         self.decisions: dict[Key, Decision] = {}
+        self.scheduler = Scheduler(
+            evaluate_every_s=config.evaluate_every_s, last=self.decisions.get
+        )
 
     def touch(self, keys: Iterable[Key]) -> None:
         """Mark (site, SKU)s as having new levels; `run` evaluates them soon."""
@@ -113,7 +115,6 @@ class Replenisher:
             d = decide(p, rule, order, refilled_since_order=refilled)
             self.projections[key] = p
             self.decisions[key] = d
-            self.scheduler.record(key, d.inventory_position, d.reorder_point)
             self._effects.apply(p, d, rule, open_order=order, supplier=supplier, active=active)
             points.append(projection_point(p, d, supplier))
             self.stats.projections += 1

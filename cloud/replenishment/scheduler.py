@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from cloud.replenishment.decide import Decision
+
 Key = tuple[str, str]
 """(site, SKU)."""
 
@@ -30,15 +32,17 @@ class Scheduler:
         self,
         *,
         evaluate_every_s: float,
+        last: Callable[[Key], Decision | None],
         chunk: int = CHUNK,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`last`: a key's latest decision in this process (None: never evaluated here)."""
         self._every_s = evaluate_every_s
+        self._last = last
         self._chunk = chunk
         self._monotonic = monotonic
         self._touched: set[Key] = set()
         self._due_at: dict[Key, float] = {}  # monotonic time of next evaluation
-        self._last: dict[Key, tuple[float, float]] = {}  # (position, reorder point)
         self._wake = threading.Condition()
 
     @property
@@ -60,11 +64,6 @@ class Scheduler:
             for key in keys:
                 self._due_at.pop(key, None)
             self._touched.update(keys)
-
-    def record(self, key: Key, position: float, reorder_point: float) -> None:
-        """Remember a key's latest position and reorder point: near it, it is urgent."""
-        with self._wake:
-            self._last[key] = (position, reorder_point)
 
     def next_round(self, wait_s: float = 0.2) -> list[Key]:
         """The next round's keys, taken out of the touched set; [] after `wait_s` of nothing."""
@@ -89,5 +88,5 @@ class Scheduler:
         return chosen
 
     def _urgent(self, key: Key) -> bool:
-        last = self._last.get(key)
-        return last is None or last[0] <= NEAR * last[1] + 1
+        last = self._last(key)
+        return last is None or last.inventory_position <= NEAR * last.reorder_point + 1

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -51,18 +52,13 @@ class Rig:
     def start(self) -> None:
         self.broker.start()
         self.influx.start()
-        self.db_url = self.influx.database_url("faults")
+        url = self.influx.database_url("faults")
+        self.db_url = url  # the collectors'
         if self.influx_auth:
             self.influx.create_users({ADMIN: ADMIN_PASSWORD, COLLECTOR: COLLECTOR_PASSWORD})
-            self.db_url = self.db_url.replace(
-                "http://", f"http://{COLLECTOR}:{COLLECTOR_PASSWORD}@"
-            )
-            admin_url = self.db_url.replace(COLLECTOR_PASSWORD, ADMIN_PASSWORD).replace(
-                f"{COLLECTOR}:", f"{ADMIN}:"
-            )
-            self.store = open_store(admin_url)
-        else:
-            self.store = open_store(self.db_url)
+            self.db_url = _with_login(url, COLLECTOR, COLLECTOR_PASSWORD)
+            url = _with_login(url, ADMIN, ADMIN_PASSWORD)
+        self.store = open_store(url)  # the test's
 
     def collector(
         self,
@@ -227,3 +223,14 @@ def assert_exactly_once(rig: Rig, first: int = 0, count: int = MESSAGES) -> None
     time.sleep(1.0)  # a straggling duplicate would show up now
     assert rig.stored() == want, "every reading exactly once, with its value"
     assert "Traceback" not in rig.logs()
+
+
+def _with_login(url: str, user: str, password: str) -> str:
+    return url.replace("http://", f"http://{user}:{password}@", 1)
+
+
+def scrape(port: int) -> dict[str, float]:
+    """A collector's `/metrics` on `port`: sample name (with labels) -> value."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    pairs = (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    return {name: float(value) for name, value in pairs}

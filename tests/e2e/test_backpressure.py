@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.e2e.fault_rig import Rig, wait_for
+from tests.e2e.fault_rig import Rig, scrape, wait_for
 from tests.servers import free_port
 from vmi.wire import Reading, ReadingsBatch, encode, readings_topic
 
@@ -58,12 +58,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError(f"no VmRSS for {pid}")
-
-
-def metrics(port: int) -> dict[str, float]:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    pairs = (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-    return {name: float(value) for name, value in pairs}
 
 
 def publish_backlog(rig: Rig) -> None:
@@ -132,9 +126,9 @@ def test_a_backlog_of_100000_messages_with_influxdb_down(rig: Rig) -> None:
     watcher.start()
     try:
         publish_backlog(rig)
-        wait_for(lambda: metrics(port)["vmi_collector_reading_paused"] == 1, 30, "a pause")
+        wait_for(lambda: scrape(port)["vmi_collector_reading_paused"] == 1, 30, "a pause")
         time.sleep(3)  # the collector had every chance to take more
-        held = metrics(port)
+        held = scrape(port)
         phase = "catch-up"
         started = time.monotonic()
         rig.influx.start()
@@ -163,7 +157,7 @@ def test_a_backlog_of_100000_messages_with_influxdb_down(rig: Rig) -> None:
     assert grown <= GROWTH_BOUND_MB, f"RSS grew {grown:.1f} MB while InfluxDB was down"
     time.sleep(1)
     assert stored_count(rig) == MESSAGES * PER_MESSAGE, "every reading exactly once"
-    after = metrics(port)
+    after = scrape(port)
     assert after["vmi_collector_reading_paused"] == 0
     assert after["vmi_collector_in_flight"] == 0
     assert after["vmi_collector_read_pauses_total"] >= 1

@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.fault_rig import (
+    ADMIN,
+    ADMIN_PASSWORD,
     COLLECTOR,
     COLLECTOR_PASSWORD,
     MESSAGES,
     Rig,
     Workload,
     assert_exactly_once,
+    scrape,
     wait_for,
 )
 from tests.servers import free_port
@@ -32,18 +34,13 @@ from tests.store_proxy import StoreProxy
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 HALF = MESSAGES // 2
-ADMIN = ("admin", "admin-pass")
-
-
-def metrics(port: int) -> dict[str, str]:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+AS_ADMIN = (ADMIN, ADMIN_PASSWORD)
 
 
 def store_down_because(port: int, reason: str) -> bool:
-    samples = metrics(port)
-    failures = samples.get(f'vmi_collector_store_failures_total{{reason="{reason}"}}', "0")
-    return samples.get("vmi_collector_store_up") == "0" and float(failures) > 0
+    samples = scrape(port)
+    failures = samples.get(f'vmi_collector_store_failures_total{{reason="{reason}"}}', 0.0)
+    return samples.get("vmi_collector_store_up") == 0 and failures > 0
 
 
 def first_half_stored(rig: Rig) -> None:
@@ -71,13 +68,13 @@ def test_database_dropped_mid_stream_and_created_again(rig: Rig, collector_creat
     load = Workload(rig, duration_s=5, first=HALF, count=MESSAGES - HALF).start()
     wait_for(lambda: store_down_because(port, "database_missing"), 30, "the store down")
     if not collector_creates:
-        wait_for(lambda: float(metrics(port)["vmi_collector_in_flight"]) > 0, 30, "held")
+        wait_for(lambda: scrape(port)["vmi_collector_in_flight"] > 0, 30, "held")
         rig.influx.query('CREATE DATABASE "faults"')  # the operator repairs it
     load.wait_sent()
     assert_exactly_once(rig, HALF, MESSAGES - HALF)
-    after = metrics(port)
-    assert after["vmi_collector_store_up"] == "1"
-    assert after["vmi_collector_databases_created_total"] == ("1" if collector_creates else "0")
+    after = scrape(port)
+    assert after["vmi_collector_store_up"] == 1
+    assert after["vmi_collector_databases_created_total"] == (1 if collector_creates else 0)
     assert not any(k.startswith("vmi_collector_rejected_total") for k in after), after
     load.close()
 
@@ -88,14 +85,14 @@ def test_collector_password_changed_then_fixed(auth_rig: Rig) -> None:
     rig.collector("c1", metrics_port=port)
     rig.wait_ingesting(["c1"])
     first_half_stored(rig)
-    rig.influx.query(f"SET PASSWORD FOR \"{COLLECTOR}\" = 'rotated'", user=ADMIN)
+    rig.influx.query(f"SET PASSWORD FOR \"{COLLECTOR}\" = 'rotated'", user=AS_ADMIN)
     load = Workload(rig, duration_s=5, first=HALF, count=MESSAGES - HALF).start()
     wait_for(lambda: store_down_because(port, "unauthorized"), 30, "the store refusing")
     load.wait_sent()
-    rig.influx.query(f"SET PASSWORD FOR \"{COLLECTOR}\" = '{COLLECTOR_PASSWORD}'", user=ADMIN)
+    rig.influx.query(f"SET PASSWORD FOR \"{COLLECTOR}\" = '{COLLECTOR_PASSWORD}'", user=AS_ADMIN)
     assert_exactly_once(rig, 0, MESSAGES)
-    assert metrics(port)["vmi_collector_store_up"] == "1"
-    assert not any(k.startswith("vmi_collector_rejected_total") for k in metrics(port))
+    assert scrape(port)["vmi_collector_store_up"] == 1
+    assert not any(k.startswith("vmi_collector_rejected_total") for k in scrape(port))
     load.close()
 
 
@@ -111,6 +108,6 @@ def test_store_answering_503_for_a_while(rig: Rig) -> None:
             wait_for(lambda: proxy.failed >= 3, 30, "a few retries")
         load.wait_sent()
         assert_exactly_once(rig, 0, MESSAGES)
-        assert metrics(port)["vmi_collector_store_up"] == "1"
-        assert not any(k.startswith("vmi_collector_rejected_total") for k in metrics(port))
+        assert scrape(port)["vmi_collector_store_up"] == 1
+        assert not any(k.startswith("vmi_collector_rejected_total") for k in scrape(port))
         load.close()

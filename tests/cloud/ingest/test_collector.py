@@ -5,17 +5,15 @@ nothing else."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cloud.config import CloudConfig
 from cloud.service import CloudService
 from tests.cloud.broker_client import Broker
 from tests.cloud.ingest.messages import T0, batch
-from tests.servers import MosquittoServer
 from tests.waiting import wait_for
 from vmi.wire import readings_topic
 
@@ -117,53 +115,38 @@ def test_duplicate_messages_store_one_point(
 
 
 def test_metrics_and_health_endpoints(
-    tmp_path: Path, mosquitto: MosquittoServer, influx_db_url: str, unique_id: str, broker: Broker
+    start_service: Callable[..., CloudService], unique_id: str, broker: Broker
 ) -> None:
-    config = CloudConfig.model_validate(
-        {
-            "mqtt": {"url": mosquitto.url, "client_id": f"m-{unique_id}"},
-            "store": {"url": influx_db_url},
-            "orders": {"url": f"sqlite:///{tmp_path / 'orders.db'}"},
-            "metrics": {"listen": "127.0.0.1:0"},
-        }
-    )
-    svc = CloudService(config)
-    svc.start()
-    try:
-        assert svc.collector.wait_connected(10)
-        assert svc.metrics is not None
-        base = f"http://127.0.0.1:{svc.metrics.port}"
-        site = f"{unique_id}-s"
-        for seq in (1, 2, 5, 2):
-            broker.publish(readings_topic(site, "d1"), json.dumps(batch(site, seq, 10)).encode())
-        broker.publish(readings_topic(site, "d1"), b"garbage")
-        wait_for(lambda: svc.collector.stats.readings_written == 4, 15, "four writes")
-        health = httpx.get(f"{base}/health", timeout=5)
-        assert (health.status_code, health.json()) == (200, {"status": "ok"})
-        text = httpx.get(f"{base}/metrics", timeout=5).text
-        samples = dict(
-            line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#")
-        )
-        assert samples['vmi_collector_messages_total{kind="readings"}'] == "5"
-        assert samples["vmi_collector_readings_written_total"] == "4"
-        assert samples['vmi_collector_rejected_total{reason="bad_json"}'] == "1"
-        assert samples["vmi_collector_sequence_gaps_total"] == "2"
-        assert samples["vmi_collector_sequence_replays_total"] == "1"
-        assert samples["vmi_collector_connected"] == "1"
-        assert float(samples["vmi_collector_lag_seconds"]) >= 0
-        # Replenishment reports under its own name, not the collector's.
-        wait_for(lambda: svc.replenisher.stats.projections >= 1, 15, "an evaluation")
-        text = httpx.get(f"{base}/metrics", timeout=5).text
-        names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
-        assert "vmi_replenisher_projections_total" in names
-        assert "vmi_replenisher_orders_created_total" in names
-        assert "vmi_replenisher_alerts_published_total" in names
-        assert not {n for n in names if "orders" in n or "alerts" in n} & {
-            n for n in names if n.startswith("vmi_collector_")
-        }
-        assert httpx.get(f"{base}/nope", timeout=5).status_code == 404
-    finally:
-        svc.stop()
+    svc = start_service(metrics={"listen": "127.0.0.1:0"})
+    assert svc.metrics is not None
+    base = f"http://127.0.0.1:{svc.metrics.port}"
+    site = f"{unique_id}-s"
+    for seq in (1, 2, 5, 2):
+        broker.publish(readings_topic(site, "d1"), json.dumps(batch(site, seq, 10)).encode())
+    broker.publish(readings_topic(site, "d1"), b"garbage")
+    wait_for(lambda: svc.collector.stats.readings_written == 4, 15, "four writes")
+    health = httpx.get(f"{base}/health", timeout=5)
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    text = httpx.get(f"{base}/metrics", timeout=5).text
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    assert samples['vmi_collector_messages_total{kind="readings"}'] == "5"
+    assert samples["vmi_collector_readings_written_total"] == "4"
+    assert samples['vmi_collector_rejected_total{reason="bad_json"}'] == "1"
+    assert samples["vmi_collector_sequence_gaps_total"] == "2"
+    assert samples["vmi_collector_sequence_replays_total"] == "1"
+    assert samples["vmi_collector_connected"] == "1"
+    assert float(samples["vmi_collector_lag_seconds"]) >= 0
+    # Replenishment reports under its own name, not the collector's.
+    wait_for(lambda: svc.replenisher.stats.projections >= 1, 15, "an evaluation")
+    text = httpx.get(f"{base}/metrics", timeout=5).text
+    names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
+    assert "vmi_replenisher_projections_total" in names
+    assert "vmi_replenisher_orders_created_total" in names
+    assert "vmi_replenisher_alerts_published_total" in names
+    assert not {n for n in names if "orders" in n or "alerts" in n} & {
+        n for n in names if n.startswith("vmi_collector_")
+    }
+    assert httpx.get(f"{base}/nope", timeout=5).status_code == 404
 
 
 def test_json_nested_too_deeply_is_dead_lettered_and_ingest_goes_on(

@@ -13,12 +13,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cloud.config import CloudConfig
 from cloud.ingest.collector import Collector, Committed
 from cloud.timeseries import open_store
 from cloud.timeseries.base import TimeSeriesStore
 from tests.cloud.broker_client import Broker
 from tests.cloud.ingest.messages import T0, batch, events
+from tests.cloud.ingest.running import connected
 from tests.servers import MosquittoServer
 from tests.waiting import wait_for
 from vmi.wire import (
@@ -43,22 +43,11 @@ def collector(
     mosquitto: MosquittoServer, store: TimeSeriesStore, unique_id: str
 ) -> Iterator[Collector]:
     """A collector whose loops this test runs, as `CloudService` would."""
-    config = CloudConfig.model_validate(
-        {"mqtt": {"url": mosquitto.url, "client_id": f"alone-{unique_id}"}}
-    )
-    stop = threading.Event()
-    c = Collector(config, store=store, stop=stop)
-    c.connect()
-    loops = [threading.Thread(target=c.run_decoding), threading.Thread(target=c.run_writing)]
-    for loop in loops:
-        loop.start()
-    assert c.wait_connected(10)
-    yield c
-    stop.set()
-    for loop in loops:
-        loop.join(10)
-    assert not any(loop.is_alive() for loop in loops), "the loops end once stop is set"
-    c.disconnect()
+    running = connected(store, mosquitto, f"alone-{unique_id}")
+    running.start()
+    yield running.collector
+    running.stop()
+    assert running.stopped(), "the loops end once stop is set"
 
 
 def test_each_commit_reports_its_keys_and_events(

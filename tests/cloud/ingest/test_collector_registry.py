@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +22,6 @@ from cloud.catalog.schema import (
     SiteSpec,
     SkuSpec,
 )
-from cloud.config import CloudConfig
 from cloud.ingest.device_registry import (
     DeviceRegistry,
     Registration,
@@ -32,7 +31,6 @@ from cloud.ingest.device_registry import (
 from cloud.service import CloudService
 from tests.cloud.broker_client import Broker
 from tests.cloud.ingest.messages import T0, batch, events
-from tests.servers import MosquittoServer
 from tests.waiting import wait_for
 from vmi.errors import WireError
 from vmi.wire import (
@@ -125,22 +123,8 @@ def catalog_url(tmp_path: Path, unique_id: str) -> str:
 
 
 @pytest.fixture
-def registry_service(
-    tmp_path: Path, mosquitto: MosquittoServer, influx_db_url: str, unique_id: str, catalog_url: str
-) -> Iterator[CloudService]:
-    config = CloudConfig.model_validate(
-        {
-            "mqtt": {"url": mosquitto.url, "client_id": f"r-{unique_id}"},
-            "store": {"url": influx_db_url},
-            "orders": {"url": f"sqlite:///{tmp_path / 'orders.db'}"},
-            "catalog": {"url": catalog_url, "cache_ttl_s": 1.0},
-        }
-    )
-    svc = CloudService(config)
-    svc.start()
-    assert svc.collector.wait_connected(10)
-    yield svc
-    svc.stop()
+def registry_service(start_service: Callable[..., CloudService], catalog_url: str) -> CloudService:
+    return start_service(catalog={"url": catalog_url, "cache_ttl_s": 1.0})
 
 
 def test_unknown_devices_and_wrong_sites_are_dead_lettered(

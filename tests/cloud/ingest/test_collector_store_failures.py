@@ -10,7 +10,6 @@ is retried with the messages held, never left unacknowledged in limbo.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -18,50 +17,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cloud.config import CloudConfig
-from cloud.ingest.collector import Collector
 from cloud.ingest.health import health_points
 from cloud.ingest.metrics import collector_metrics
 from cloud.timeseries import InfluxStore, SqliteStore
-from cloud.timeseries.base import LevelPoint, TimeSeriesStore
+from cloud.timeseries.base import LevelPoint
 from tests.cloud.broker_client import Broker
 from tests.cloud.ingest.messages import T0, batch
+from tests.cloud.ingest.running import connected
 from tests.servers import InfluxServer, MosquittoServer
 from tests.store_proxy import StoreProxy
 from tests.waiting import wait_for
 from vmi.wire import readings_topic
-
-
-class Running:
-    """A collector with its loops running in threads, as `CloudService` runs them."""
-
-    def __init__(self, collector: Collector, stop: threading.Event) -> None:
-        self.collector = collector
-        self._stop = stop
-        self._loops = [
-            threading.Thread(target=collector.run_decoding),
-            threading.Thread(target=collector.run_writing),
-        ]
-
-    def start(self) -> None:
-        for loop in self._loops:
-            loop.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for loop in self._loops:
-            loop.join(30)
-        self.collector.disconnect()
-
-
-def connected(store: TimeSeriesStore, mosquitto: MosquittoServer, name: str) -> Running:
-    """A collector on `store`, connected and subscribed, its loops not started yet."""
-    config = CloudConfig.model_validate({"mqtt": {"url": mosquitto.url, "client_id": name}})
-    stop = threading.Event()
-    collector = Collector(config, store=store, stop=stop)
-    collector.connect()
-    assert collector.wait_connected(10)
-    return Running(collector, stop)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cloud.replenishment.scheduler import CHUNK, Scheduler
+from cloud.replenishment.decide import Decision
+from cloud.replenishment.scheduler import CHUNK, Key, Scheduler
 
 
 class Monotonic:
@@ -13,9 +14,31 @@ class Monotonic:
         return self.t
 
 
-def make(every_s: float = 5.0) -> tuple[Scheduler, Monotonic]:
+class Decided(Scheduler):
+    """A scheduler whose keys' last decisions the test sets (`record`)."""
+
+    def __init__(self, every_s: float, clock: Monotonic) -> None:
+        self.last: dict[Key, Decision] = {}
+        super().__init__(evaluate_every_s=every_s, last=self.last.get, monotonic=clock)
+
+    def record(self, key: Key, *, position: float, reorder_point: float) -> None:
+        self.last[key] = Decision(
+            reorder_point=reorder_point,
+            order_up_to=reorder_point * 2,
+            inventory_position=position,
+            open_order_qty=0.0,
+            order_quantity=0.0,
+            received_quantity=None,
+            decided=True,
+            stockout=False,
+            stockout_imminent=False,
+            delivery_horizon_days=2.0,
+        )
+
+
+def make(every_s: float = 5.0) -> tuple[Decided, Monotonic]:
     clock = Monotonic()
-    return Scheduler(evaluate_every_s=every_s, monotonic=clock), clock
+    return Decided(every_s, clock), clock
 
 
 def test_touches_coalesce_into_one_evaluation() -> None:
