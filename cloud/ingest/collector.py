@@ -175,9 +175,13 @@ class Collector:
         self._connected = threading.Event()
         # Messages received and not yet acknowledged (or given up), and their
         # payload bytes: at `max_held_*` the client stops reading the socket.
-        self._held = 0
-        self._held_bytes = 0
-        self._held_lock = threading.Lock()
+        # Received minus released: each pair has one writer, so the network
+        # thread counts a message without taking a lock.
+        self._received = 0  # paho's network thread only
+        self._received_bytes = 0
+        self._released = 0  # under _release_lock (decode and write threads)
+        self._released_bytes = 0
+        self._release_lock = threading.Lock()
         self._client = IngestClient(
             CallbackAPIVersion.VERSION2,
             client_id=config.mqtt.client_id,
@@ -199,7 +203,7 @@ class Collector:
     @property
     def in_flight(self) -> int:
         """Messages received and not yet acknowledged (queued, being written or retried)."""
-        return self._held
+        return self._received - self._released
 
     @property
     def pauses(self) -> int:
@@ -209,14 +213,16 @@ class Collector:
     @property
     def held_bytes(self) -> int:
         """Payload bytes of the messages `in_flight` counts."""
-        return self._held_bytes
+        return self._received_bytes - self._released_bytes
 
     @property
     def reading_paused(self) -> bool:
         """True while the collector holds as much as it may: it reads no more
         from the broker (which keeps the rest) until writes free some room."""
         config = self.config
-        return self._held >= config.max_held_messages or self._held_bytes >= config.max_held_bytes
+        return (
+            self.in_flight >= config.max_held_messages or self.held_bytes >= config.max_held_bytes
+        )
 
     @property
     def subscriptions(self) -> list[str]:
@@ -256,9 +262,8 @@ class Collector:
         self._on_delivery(msg)
 
     def _on_delivery(self, msg: Received) -> None:
-        with self._held_lock:
-            self._held += 1
-            self._held_bytes += len(msg.payload)
+        self._received += 1
+        self._received_bytes += len(msg.payload)
         self._inbox.append(msg)
         if not self._arrived.is_set():
             self._arrived.set()
@@ -330,9 +335,9 @@ class Collector:
     def _release(self, msgs: list[Received]) -> None:
         """Forget messages acknowledged (or left to the broker to send again)."""
         size = sum(len(m.payload) for m in msgs)
-        with self._held_lock:
-            self._held -= len(msgs)
-            self._held_bytes -= size
+        with self._release_lock:
+            self._released += len(msgs)
+            self._released_bytes += size
 
     def run_writing(self) -> None:
         """The write loop: store and acknowledge what has been decoded, until `stop`."""
