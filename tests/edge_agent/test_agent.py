@@ -267,6 +267,9 @@ def test_retained_repeated_and_expired_commands_are_not_applied(
     again = EdgeAgent(cfg)
     stop, thread = run_agent(again)
     try:
+        # The retained tare reaching it says it is subscribed: a command sent
+        # before that would find no subscription and be lost, not repeated.
+        wait_for(lambda: again.stats.commands_ignored["retained"] == 1, 10, "subscribed again")
         send_command(mosquitto.port, unique_id, once)
         wait_for(lambda: again.stats.commands_ignored["repeated"] == 1, 10, "known after restart")
     finally:
