@@ -129,6 +129,15 @@ class ReplenishmentConfig(_Strict):
     skus: dict[str, ReplenishmentRule] = Field(
         default_factory=dict, description="Per-SKU overrides of `default`, field by field."
     )
+    learn_lead_times: bool = Field(
+        default=True,
+        description="Pool the agreement's lead time with the deliveries' (placed -> received).",
+    )
+    lead_time_prior_deliveries: float = Field(
+        default=10.0,
+        ge=2,
+        description="The agreement's lead time counts as this many deliveries when learning.",
+    )
     evaluate_every_s: float = Field(
         default=5.0,
         ge=0,

@@ -184,6 +184,32 @@ class OrderBook:
             )
             return {(o.site, o.sku): o for o in rows if (o.site, o.sku) in wanted}
 
+    def delivered_lead_times(
+        self, keys: Iterable[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[tuple[str | None, float]]]:
+        """Per (site, SKU), (supplier, days from placed to received) of each order
+        received since `since`, oldest first; keys without one are absent."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        sites = sorted({site for site, _ in wanted})
+        stmt = (
+            select(Order.site, Order.sku, Order.supplier, Order.created_at, Order.received_at)
+            .where(
+                Order.site.in_(sites),
+                Order.status == OrderStatus.RECEIVED.value,
+                Order.received_at >= since,
+            )
+            .order_by(Order.received_at, Order.id)
+        )
+        out: dict[tuple[str, str], list[tuple[str | None, float]]] = {}
+        with store_errors(_DATABASE), self._sessions() as s:
+            for site, sku, supplier, created, received in s.execute(stmt):
+                if (site, sku) in wanted and received is not None:
+                    days = (received - created).total_seconds() / 86_400.0
+                    out.setdefault((site, sku), []).append((supplier, days))
+        return out
+
     def get(self, order_id: int) -> Order:
         """The order with this id; `UnknownOrder` if there is none."""
         with store_errors(_DATABASE), self._sessions() as s:

@@ -208,6 +208,17 @@ def _parser() -> argparse.ArgumentParser:
     sim_eval.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
     sim_eval.add_argument("--seed", type=int, default=1, help="random seed of the world")
     sim_eval.add_argument(
+        "--seeds",
+        metavar="LIST",
+        help="run several worlds instead (e.g. 1-8 or 1,3,5): one table, per seed and pattern",
+    )
+    sim_eval.add_argument(
+        "--config",
+        metavar="FILE",
+        help="cloud config (TOML): run the engine on its [replenishment] settings "
+        "(default: the shipped defaults)",
+    )
+    sim_eval.add_argument(
         "--out",
         default="sim-evaluate",
         metavar="DIR",

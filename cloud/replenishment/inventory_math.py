@@ -330,7 +330,8 @@ def replenishment_levels(
     own error (see `lead_time_demand_sigma`). Q is `order_qty` (e.g. an EOQ) or
     `order_cycle_days` of mean demand.
     The safety factor is z(service_level), raised where needed to meet
-    `fill_rate` for that Q. Both levels stay inside the agreement's min/max.
+    `fill_rate` for that Q (NaN on a row: no fill-rate target there). Both
+    levels stay inside the agreement's min/max.
     """
     protection = _as_float(lead_time_days) + _as_float(review_period_days)
     sigma = lead_time_demand_sigma(
@@ -347,7 +348,10 @@ def replenishment_levels(
     )
     z = service_z(service_level)
     if fill_rate is not None:
-        z = np.maximum(z, fill_rate_z(fill_rate, q, sigma))
+        beta = _as_float(fill_rate)
+        target = np.isfinite(beta)  # NaN: no fill-rate target on that row
+        z_fill = fill_rate_z(np.where(target, beta, 0.5), q, sigma)
+        z = np.where(target, np.maximum(z, z_fill), z)
     ss = z * sigma
     lo, hi = agreement_bounds(
         mean_daily, min_units=min_units, max_units=max_units, min_days=min_days, max_days=max_days

@@ -12,9 +12,22 @@ diluted by time before it existed (`min_history_days` in the rule keeps
 decisions off such early, noisy rates); a first bucket covered less than a
 quarter, followed by full days, is left out instead.
 
+Lost sales. A shelf that stood empty shows no consumption although
+customers wanted goods, so empty time would drag the forecast down and the
+next cycle would run out again. A day the shelf held stock for only part of
+(`in_stock`, from the level series) has its consumption scaled up to a whole
+day, as if demand had gone on at the rate seen while stocked; a day stocked
+less than `MIN_IN_STOCK` of the time is left unobserved (its demand unseen).
+
 Until a series has two observed days its spread is unknown; it is then taken
 as Poisson (variance = mean), the textbook assumption for counted demand, so
-a young shelf gets a safety stock rather than none.
+a young shelf gets a safety stock rather than none. `rate_error_sd` is the
+standard error of the forecast rate itself (an EW mean with smoothing alpha
+over days of spread sigma: sigma sqrt(alpha / (2 - alpha))); the reorder
+point adds it over the lead time (`cloud.replenishment.inventory_math`).
+
+`project_table` gives one array per figure (`ProjectionTable`), which the
+vectorized decision reads; `project_all` gives a `Projection` per key.
 """
 
 from __future__ import annotations
@@ -26,18 +39,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from cloud.replenishment.demand import (
     DEFAULT_NOISE_UNITS,
-    daily_demand,
+    daily_demand_many,
     forecast_many,
     project_many,
 )
+from cloud.replenishment.demand.forecasting import DEFAULT_ALPHA
 from cloud.timeseries.base import LevelPoint
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Key = tuple[str, str]
 
 _DAY_S = 86_400.0
 _EPSILON = timedelta(milliseconds=1)
 _MIN_FIRST_DAY_SHARE = 0.25
+MIN_IN_STOCK = 0.25
+"""A day stocked less than this share of its time tells nothing of its demand."""
+_RATE_ERROR = math.sqrt(DEFAULT_ALPHA / (2.0 - DEFAULT_ALPHA))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,66 +79,206 @@ class Projection:
     stockout_days_p50: float | None
     stockout_days_p90: float | None
     history_days: float  # span of level history behind the figures
+    rate_error_sd: float = 0.0  # standard error of `rate_per_day`
 
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def project_all(
-    series: Mapping[tuple[str, str], Sequence[LevelPoint]],
+def _or_nan(x: float | None) -> float:
+    return float("nan") if x is None else x
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionTable:
+    """Projections of many (site, SKU)s as arrays, one element per key in `keys`.
+
+    Figures that a `Projection` reports as None are NaN here.
+    """
+
+    keys: tuple[Key, ...]
+    at: datetime
+    on_hand: FloatArray
+    rate_per_day: FloatArray
+    rate_error_sd: FloatArray
+    sigma_per_day: FloatArray
+    trend_per_day: FloatArray
+    intermittent: BoolArray
+    days_of_cover: FloatArray
+    stockout_days_p10: FloatArray
+    stockout_days_p50: FloatArray
+    stockout_days_p90: FloatArray
+    history_days: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def row(self, i: int) -> Projection:
+        """The projection of `keys[i]`."""
+        site, sku = self.keys[i]
+        return Projection(
+            site=site,
+            sku=sku,
+            at=self.at,
+            on_hand=float(self.on_hand[i]),
+            rate_per_day=float(self.rate_per_day[i]),
+            sigma_per_day=float(self.sigma_per_day[i]),
+            trend_per_day=float(self.trend_per_day[i]),
+            intermittent=bool(self.intermittent[i]),
+            days_of_cover=_finite(float(self.days_of_cover[i])),
+            stockout_days_p10=_finite(float(self.stockout_days_p10[i])),
+            stockout_days_p50=_finite(float(self.stockout_days_p50[i])),
+            stockout_days_p90=_finite(float(self.stockout_days_p90[i])),
+            history_days=float(self.history_days[i]),
+            rate_error_sd=float(self.rate_error_sd[i]),
+        )
+
+    def rows(self) -> dict[Key, Projection]:
+        """A `Projection` per key."""
+        return {key: self.row(i) for i, key in enumerate(self.keys)}
+
+    @classmethod
+    def of(cls, projections: Sequence[Projection]) -> ProjectionTable:
+        """The table of `projections` (all as of the first one's `at`)."""
+
+        def col(name: str) -> FloatArray:
+            return np.array([_or_nan(getattr(p, name)) for p in projections], dtype=np.float64)
+
+        return cls(
+            keys=tuple((p.site, p.sku) for p in projections),
+            at=projections[0].at,
+            on_hand=col("on_hand"),
+            rate_per_day=col("rate_per_day"),
+            rate_error_sd=col("rate_error_sd"),
+            sigma_per_day=col("sigma_per_day"),
+            trend_per_day=col("trend_per_day"),
+            intermittent=np.array([p.intermittent for p in projections], dtype=np.bool_),
+            days_of_cover=col("days_of_cover"),
+            stockout_days_p10=col("stockout_days_p10"),
+            stockout_days_p50=col("stockout_days_p50"),
+            stockout_days_p90=col("stockout_days_p90"),
+            history_days=col("history_days"),
+        )
+
+
+def project_rows(
+    keys: Sequence[Key],
+    at: datetime,
+    *,
+    consumed: npt.ArrayLike,
+    observed: npt.ArrayLike,
+    on_hand: npt.ArrayLike,
+    history_days: npt.ArrayLike,
+    in_stock: npt.ArrayLike | None = None,
+) -> ProjectionTable:
+    """Project keys from their daily consumption (n, days), oldest day first, ending at `at`.
+
+    `in_stock` (same shape; NaN: unknown) is the share of each day the shelf
+    held stock: partly stocked days are scaled up, barely stocked ones left
+    unobserved (see the module docstring). `consumed` is not modified.
+    """
+    rows = np.array(consumed, dtype=np.float64)
+    seen = np.array(observed, dtype=np.bool_)
+    if in_stock is not None:
+        share = np.asarray(in_stock, dtype=np.float64)
+        partly = (share >= MIN_IN_STOCK) & (share < 1.0)
+        rows = np.where(partly, rows / np.where(partly, share, 1.0), rows)
+        seen &= ~(share < MIN_IN_STOCK)  # NaN (unknown) keeps the day
+    forecasts = forecast_many(rows, observed=seen)
+    mean = np.nan_to_num(forecasts.mean_per_day, nan=0.0)
+    sigma = np.where(np.isfinite(forecasts.sigma_per_day), forecasts.sigma_per_day, np.sqrt(mean))
+    trend = np.nan_to_num(forecasts.trend_per_day, nan=0.0)
+    hand = np.asarray(on_hand, dtype=np.float64)
+    spread = dataclasses.replace(forecasts, mean_per_day=mean, sigma_per_day=sigma)
+    band = project_many(hand, spread, quantiles=(0.1, 0.5, 0.9))
+    moving = mean > 0
+    nan = np.nan
+
+    def when_moving(x: FloatArray) -> FloatArray:
+        result: FloatArray = np.where(moving, x, nan)
+        return result
+
+    return ProjectionTable(
+        keys=tuple(keys),
+        at=at,
+        on_hand=hand,
+        rate_per_day=mean,
+        rate_error_sd=sigma * _RATE_ERROR,
+        sigma_per_day=sigma,
+        trend_per_day=trend,
+        intermittent=np.asarray(forecasts.intermittent, dtype=np.bool_),
+        days_of_cover=when_moving(band.days_of_cover),
+        stockout_days_p10=when_moving(band.stockout_days[:, 0]),
+        stockout_days_p50=when_moving(band.stockout_days[:, 1]),
+        stockout_days_p90=when_moving(band.stockout_days[:, 2]),
+        history_days=np.asarray(history_days, dtype=np.float64),
+    )
+
+
+def project_table(
+    series: Mapping[Key, Sequence[LevelPoint]],
     at: datetime,
     *,
     window_days: int,
     noise_units: float = DEFAULT_NOISE_UNITS,
-) -> dict[tuple[str, str], Projection]:
+) -> ProjectionTable:
     """Project every (site, SKU) in `series` (its points over the window) as of `at`.
 
     Series without points are left out.
     """
-    keys = [k for k, pts in series.items() if pts]
-    if not keys:
-        return {}
+    keys = sorted(k for k, pts in series.items() if pts)
     # Buckets end just after `at`, so a reading taken at `at` counts.
     start = at - timedelta(days=window_days) + _EPSILON
-    rows = np.zeros((len(keys), window_days))
-    observed = np.zeros((len(keys), window_days), dtype=bool)
-    on_hand = np.zeros(len(keys))
+    start_s = start.timestamp()
+    points = [series[k] for k in keys]
+    sizes = np.fromiter((len(p) for p in points), np.int64, len(points))
+    codes: list[int] = []
+    for pts in points:
+        names = {name: i for i, name in enumerate(sorted({p.location for p in pts}))}
+        codes.extend(names[p.location] for p in pts)
+    flat = [p for pts in points for p in pts]
+    time_s = np.fromiter((p.time.timestamp() for p in flat), np.float64, len(flat))
+    demand = daily_demand_many(
+        time_s,
+        np.repeat(np.arange(len(keys)), sizes),
+        np.asarray(codes, dtype=np.int64),
+        np.fromiter((p.quantity for p in flat), np.float64, len(flat)),
+        n_series=len(keys),
+        start_s=start_s,
+        days=window_days,
+        noise_units=noise_units,
+    )
+    consumed = demand.consumed.copy()
+    observed = demand.observed.copy()
     history = np.zeros(len(keys))
-    for i, key in enumerate(keys):
-        points = series[key]
-        demand = daily_demand(points, start=start, days=window_days, noise_units=noise_units)
-        rows[i], observed[i] = demand.consumed, demand.observed
-        on_hand[i] = demand.on_hand if math.isfinite(demand.on_hand) else 0.0
-        first_s = (min(p.time for p in points) - start).total_seconds()
+    first = np.full(len(keys), np.inf)
+    np.minimum.at(first, np.repeat(np.arange(len(keys)), sizes), time_s)
+    for i in range(len(keys)):
+        first_s = first[i] - start_s
         history[i] = max(window_days * _DAY_S - first_s, 0.0) / _DAY_S
-        _scale_first_day(rows[i], observed[i], first_s)
+        _scale_first_day(consumed[i], observed[i], first_s)
+    on_hand = np.nan_to_num(demand.on_hand, nan=0.0)
+    return project_rows(
+        keys,
+        at,
+        consumed=consumed,
+        observed=observed,
+        on_hand=on_hand,
+        history_days=history,
+        in_stock=demand.in_stock,
+    )
 
-    forecasts = forecast_many(rows, observed=observed)
-    mean = np.nan_to_num(forecasts.mean_per_day, nan=0.0)
-    sigma = np.where(np.isfinite(forecasts.sigma_per_day), forecasts.sigma_per_day, np.sqrt(mean))
-    forecasts = dataclasses.replace(forecasts, mean_per_day=mean, sigma_per_day=sigma)
-    band = project_many(on_hand, forecasts, quantiles=(0.1, 0.5, 0.9))
 
-    out: dict[tuple[str, str], Projection] = {}
-    for i, (site, sku) in enumerate(keys):
-        rate = float(mean[i])
-        out[(site, sku)] = Projection(
-            site=site,
-            sku=sku,
-            at=at,
-            on_hand=float(on_hand[i]),
-            rate_per_day=rate,
-            sigma_per_day=float(sigma[i]),
-            trend_per_day=float(np.nan_to_num(forecasts.trend_per_day[i])),
-            intermittent=bool(forecasts.intermittent[i]),
-            days_of_cover=_finite(float(band.days_of_cover[i])) if rate > 0 else None,
-            stockout_days_p10=_finite(float(band.stockout_days[i, 0])) if rate > 0 else None,
-            stockout_days_p50=_finite(float(band.stockout_days[i, 1])) if rate > 0 else None,
-            stockout_days_p90=_finite(float(band.stockout_days[i, 2])) if rate > 0 else None,
-            history_days=float(history[i]),
-        )
-    return out
+def project_all(
+    series: Mapping[Key, Sequence[LevelPoint]],
+    at: datetime,
+    *,
+    window_days: int,
+    noise_units: float = DEFAULT_NOISE_UNITS,
+) -> dict[Key, Projection]:
+    """`project_table` as a `Projection` per key."""
+    return project_table(series, at, window_days=window_days, noise_units=noise_units).rows()
 
 
 def _scale_first_day(consumed: np.ndarray, observed: np.ndarray, first_s: float) -> None:

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cloud.catalog import AgreementSpec, Catalog, SkuSpec
 from cloud.config import ReplenishmentConfig
@@ -22,11 +22,12 @@ from cloud.errors import StoreError
 from cloud.orders import OrderBook
 from cloud.replenishment.alert_state import AlertState
 from cloud.replenishment.alerts import AlertRaiser, Record
-from cloud.replenishment.decide import Decision, decide, refilled_since
+from cloud.replenishment.decide import Decision, OpenOrder, decide_many, refilled_since
 from cloud.replenishment.effects import UNASSIGNED, Effects
+from cloud.replenishment.lead_times import DeliveryRecord, learned_lead_times
 from cloud.replenishment.metrics import ReplenisherStats
-from cloud.replenishment.policy import ReplenishmentRule
-from cloud.replenishment.projection import Projection, project_all
+from cloud.replenishment.policy import ReplenishmentRule, RuleTable
+from cloud.replenishment.projection import Projection, project_table
 from cloud.replenishment.scheduler import Key, Scheduler
 from cloud.timeseries.base import Point, TimeSeriesStore
 from cloud.timeseries.measurements import PROJECTION
@@ -36,6 +37,7 @@ from vmi.wire import Alert
 log = logging.getLogger(__name__)
 
 _RETRY_S = 1.0
+_LEAD_TIME_HISTORY_DAYS = 365  # deliveries older than this say little of today's supplier
 
 
 class Replenisher:
@@ -103,25 +105,70 @@ class Replenisher:
         open_orders = self._orders.open_orders(wanted)
         rules = self._rules_for(wanted)
         active = self.alerts.active_among({site for site, _ in wanted})
-        projected = project_all(
-            series, now, window_days=window, noise_units=self._config.noise_units
+        table = project_table(series, now, window_days=window, noise_units=self._config.noise_units)
+        if not len(table):
+            self._finish_round(started)
+            return
+        keyed = [rules[key] for key in table.keys]
+        rule_table = RuleTable.of([rule for rule, _ in keyed])
+        if self._config.learn_lead_times:
+            rule_table = self._learned(table.keys, keyed, rule_table, now)
+        orders = [open_orders.get(key) for key in table.keys]
+        refilled = [
+            refilled_since(series[key], o.created_at) if o is not None else 0.0
+            for key, o in zip(table.keys, orders, strict=True)
+        ]
+        decisions = decide_many(
+            table,
+            rule_table,
+            open_qty=[float(o.quantity) if o is not None else 0.0 for o in orders],
+            open_arrival_days=[_arrival_days(o, now) for o in orders],
+            refilled_since_order=refilled,
         )
         points: list[Point] = []
-        for key in sorted(projected):
-            p = projected[key]
-            rule, supplier = rules[key]
-            order = open_orders.get(key)
-            refilled = refilled_since(series[key], order.created_at) if order is not None else 0.0
-            d = decide(p, rule, order, refilled_since_order=refilled)
+        for i, key in enumerate(table.keys):
+            p, d = table.row(i), decisions.row(i)
+            rule, supplier = keyed[i]
+            learned = float(rule_table.lead_time_days[i]), float(rule_table.lead_time_sd_days[i])
+            if learned != (rule.lead_time_days, rule.lead_time_sd_days):
+                rule = rule.model_copy(
+                    update={"lead_time_days": learned[0], "lead_time_sd_days": learned[1]}
+                )
             self.projections[key] = p
             self.decisions[key] = d
-            self._effects.apply(p, d, rule, open_order=order, supplier=supplier, active=active)
+            self._effects.apply(p, d, rule, open_order=orders[i], supplier=supplier, active=active)
             points.append(projection_point(p, d, supplier))
             self.stats.projections += 1
-        if points:
-            self._store.write_points(points)
+        self._store.write_points(points)
+        self._finish_round(started)
+
+    def _finish_round(self, started: float) -> None:
         self.stats.rounds += 1
         self.stats.evaluation_seconds += time.monotonic() - started
+
+    def _learned(
+        self,
+        keys: Sequence[Key],
+        keyed: Sequence[tuple[ReplenishmentRule, str]],
+        table: RuleTable,
+        now: datetime,
+    ) -> RuleTable:
+        """`table` with each key's lead time pooled with its supplier's deliveries."""
+        since = now - timedelta(days=_LEAD_TIME_HISTORY_DAYS)
+        delivered = self._orders.delivered_lead_times(keys, since)
+        if not delivered:
+            return table
+        samples = [
+            [days for who, days in delivered.get(key, []) if who in (supplier, None)]
+            for key, (_, supplier) in zip(keys, keyed, strict=True)
+        ]
+        mean, sd = learned_lead_times(
+            table.lead_time_days,
+            table.lead_time_sd_days,
+            DeliveryRecord.of(samples),
+            prior_deliveries=self._config.lead_time_prior_deliveries,
+        )
+        return table.with_lead_times(mean, sd)
 
     def rule_for(self, site: str, sku: str) -> tuple[ReplenishmentRule, str]:
         """The rule for (site, SKU) and the supplier managing it (`unassigned`)."""
@@ -161,3 +208,10 @@ def projection_point(p: Projection, d: Decision, supplier: str) -> Point:
         },
         time=p.at,
     )
+
+
+def _arrival_days(order: OpenOrder | None, now: datetime) -> float:
+    """Days from `now` to the order's expected arrival; NaN when none is known."""
+    if order is None or order.expected_arrival is None:
+        return float("nan")
+    return (order.expected_arrival - now).total_seconds() / 86_400.0

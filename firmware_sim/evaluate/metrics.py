@@ -8,7 +8,7 @@ import numpy as np
 
 from firmware_sim.evaluate.demand import FloatArray
 from firmware_sim.evaluate.scenario import Scenario
-from firmware_sim.evaluate.simulate import Run
+from firmware_sim.evaluate.simulate import BoolArray, Run
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +25,13 @@ class Metrics:
     sku_on_hand_days: FloatArray  # (n,) per SKU (inf where nothing was demanded)
 
 
-def measure(run: Run, scenario: Scenario) -> Metrics:
-    """Metrics of `run` over its whole horizon."""
-    demand = run.demand.sum(axis=1).astype(np.float64)
-    shipped = run.shipped.sum(axis=1)
-    value = scenario.unit_cost
-    avg_on_hand = run.on_hand.mean(axis=1)
+def measure(run: Run, scenario: Scenario, skus: BoolArray | None = None) -> Metrics:
+    """Metrics of `run` over its whole horizon, of all SKUs or of those `skus` selects."""
+    sel = np.ones(scenario.n_skus, dtype=np.bool_) if skus is None else skus
+    demand = run.demand[sel].sum(axis=1).astype(np.float64)
+    shipped = run.shipped[sel].sum(axis=1)
+    value = scenario.unit_cost[sel]
+    avg_on_hand = run.on_hand[sel].mean(axis=1)
     mean_demand = demand / run.demand.shape[1]
     total_demand = float(demand.sum())
     stock_value = float((avg_on_hand * value).sum())
@@ -41,10 +42,10 @@ def measure(run: Run, scenario: Scenario) -> Metrics:
     return Metrics(
         policy=run.policy,
         fill_rate=float(shipped.sum()) / total_demand if total_demand > 0 else 1.0,
-        stockout_days=int((run.short > 0).sum()),
+        stockout_days=int((run.short[sel] > 0).sum()),
         avg_on_hand_days=stock_value / float((mean_demand * value).sum()),
         turns=year_shipped / stock_value if stock_value > 0 else float("inf"),
-        orders=len(run.orders.sku),
+        orders=int(sel[run.orders.sku].sum()),
         sku_fill_rate=sku_fill,
         sku_on_hand_days=sku_days,
     )

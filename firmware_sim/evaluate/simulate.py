@@ -3,8 +3,10 @@
 Each day t:
 1. demand is served from the shelf (what cannot be served is lost, as on a
    shelf customers pick from: the unmet units count against the fill rate).
-   Policies see consumption, not demand: a day the shelf stood empty is
-   unobserved, a day it ran out shows what it held;
+   Demand arrives evenly over the day, so a shelf that runs out does so at
+   the share of the day its opening stock covered. Policies see consumption,
+   not demand: a day the shelf stood empty is unobserved, a day it ran out
+   shows what it held;
 2. the deliveries due on day t land on the shelf (in the evening);
 3. the policy reviews every SKU: it sees on-hand stock, open orders and the
    consumption so far, and returns how much to order. An order placed on day t
@@ -38,6 +40,10 @@ class DayState:
     delivered: FloatArray  # (n,) orders delivered so far
     delivered_lead_sum: FloatArray  # (n,) sum of their lead times (days)
     delivered_lead_sq_sum: FloatArray  # (n,) sum of their squares
+    # The day as a shelf sensor saw it:
+    opening: FloatArray  # (n,) on the shelf when the day began
+    ran_out_at: FloatArray  # (n,) share of the day when the shelf emptied; NaN: it did not
+    received: FloatArray  # (n,) delivered at the end of the day (after the demand)
 
     @property
     def inventory_position(self) -> FloatArray:
@@ -113,7 +119,11 @@ def simulate(scenario: Scenario, policy: Policy, *, progress: Progress | None = 
     rows = np.arange(n)
 
     for t in range(days):
-        served = np.minimum(on_hand, demand[:, t])
+        opening = on_hand.copy()
+        wanted = demand[:, t]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ran_out_at = np.where(wanted > opening, opening / wanted, np.nan)
+        served = np.minimum(on_hand, wanted)
         # An empty shelf shows no demand at all; a shelf that ran out during the
         # day shows at least what it held (a lower bound, kept).
         observed[:, hist + t] = on_hand > 0
@@ -134,6 +144,9 @@ def simulate(scenario: Scenario, policy: Policy, *, progress: Progress | None = 
             delivered.copy(),
             lead_sum.copy(),
             lead_sq_sum.copy(),
+            opening,
+            ran_out_at,
+            arriving.copy(),
         )
         qty = np.maximum(np.asarray(policy.decide(state), dtype=np.float64), 0.0)
         lead = draws[:, t]

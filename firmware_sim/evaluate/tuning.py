@@ -4,6 +4,10 @@ The safety factor scales the baseline's reorder level (lead-time demand x
 (1 + factor)). Fill rate grows with it (the same demand and lead times every
 run), so a bracket and a bisection find the smallest factor that reaches the
 target; every run on the way is kept as a point of the fill-rate/stock curve.
+The bisection ends with a bracket: the run reaching the target and the run
+with the largest factor that fell short of it (`below`), whose fill rate is
+just under the target. Comparisons that must hold "at the same fill rate"
+use whichever end is harder for the other side.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Tuned:
     metrics: Metrics
     reached: bool  # False: even MAX_FACTOR fell short (the best run is returned)
     curve: tuple[CurvePoint, ...]
+    below: Metrics | None  # the bracket's lower end: the largest factor short of the target
 
 
 def tune_to_fill_rate(
@@ -69,14 +74,15 @@ def tune_to_fill_rate(
             progress.total += scenario.days  # a run more than planned
         if hi > MAX_FACTOR:
             best = max(runs, key=lambda f: runs[f][1].fill_rate)
-            return Tuned(best, *runs[best], False, _sorted(curve))
+            return Tuned(best, *runs[best], False, _sorted(curve), None)
     for _ in range(iterations):
         mid = (lo + hi) / 2.0
         if attempt(mid):
             hi = mid
         else:
             lo = mid
-    return Tuned(hi, *runs[hi], True, _sorted(curve))
+    below = runs[lo][1] if lo in runs else None
+    return Tuned(hi, *runs[hi], True, _sorted(curve), below)
 
 
 def _sorted(curve: list[CurvePoint]) -> tuple[CurvePoint, ...]:

@@ -384,3 +384,32 @@ def test_unusable_database_is_a_clear_store_error(tmp_path: Path) -> None:
 def test_unreachable_postgresql_is_a_clear_store_error() -> None:
     with pytest.raises(StoreUnavailable, match="order database"):
         OrderBook("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_delivered_lead_times_are_placed_to_received_per_key(book: OrderBook) -> None:
+    first = create(book, sku="X", supplier="acme")
+    assert first is not None
+    book.receive_refill(first.id, AT + timedelta(days=3), 10)
+    again = book.create(
+        site="s",
+        sku="X",
+        quantity=10,
+        reason="t",
+        on_hand=1,
+        rate_per_day=1,
+        at=AT + timedelta(days=4),
+        supplier="acme",
+    )
+    assert again is not None
+    book.receive_refill(again.id, AT + timedelta(days=9, hours=12), 10)
+    other = create(book, sku="Y")
+    assert other is not None
+    book.cancel(other.id, LATER, "not needed")  # never delivered: no lead time
+    open_one = create(book, sku="Z")
+    assert open_one is not None
+
+    got = book.delivered_lead_times([("s", "X"), ("s", "Y"), ("s", "Z"), ("t", "X")], AT)
+    assert got == {("s", "X"): [("acme", pytest.approx(3.0)), ("acme", pytest.approx(5.5))]}
+    later = book.delivered_lead_times([("s", "X")], AT + timedelta(days=5))
+    assert later == {("s", "X"): [("acme", pytest.approx(5.5))]}, "only received since then"
+    assert book.delivered_lead_times([], AT) == {}

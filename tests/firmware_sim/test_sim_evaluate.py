@@ -7,13 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from cloud.replenishment.demand import daily_demand_many
 from firmware_sim.evaluate.demand import FloatArray, Pattern, generate_demand
+from firmware_sim.evaluate.engine import ShippedEngine, shelf_readings
 from firmware_sim.evaluate.metrics import measure
-from firmware_sim.evaluate.policies import ErpnextReorder, OdooMinMax, ProjectPolicy
+from firmware_sim.evaluate.policies import ErpnextReorder, OdooMinMax
 from firmware_sim.evaluate.scenario import Scenario, make_scenario
 from firmware_sim.evaluate.simulate import DayState, Run, simulate
 from firmware_sim.evaluate.tuning import tune_to_fill_rate
 
+DAY_S = 86_400.0
 SMALL = make_scenario(20, 120, history_days=60, seed=11)
 
 
@@ -22,7 +25,7 @@ def runs() -> dict[str, Run]:
     sc = SMALL
     return {
         p.name: simulate(sc, p)
-        for p in (ProjectPolicy(sc), OdooMinMax.from_history(sc), ErpnextReorder.from_history(sc))
+        for p in (ShippedEngine(sc), OdooMinMax.from_history(sc), ErpnextReorder.from_history(sc))
     }
 
 
@@ -141,7 +144,7 @@ def ip_state(ip: list[float]) -> DayState:
     n = len(ip)
     z = np.zeros(n)
     hist = np.zeros((n, 1), dtype=np.int64)
-    return DayState(0, np.array(ip, float), z, hist, hist.astype(bool), z, z, z)
+    return DayState(0, np.array(ip, float), z, hist, hist.astype(bool), z, z, z, z, z * np.nan, z)
 
 
 def test_odoo_orders_up_to_max_in_multiples_when_below_min() -> None:
@@ -202,3 +205,43 @@ def test_same_seed_same_world() -> None:
     a, b = make_scenario(5, 30, seed=4), make_scenario(5, 30, seed=4)
     np.testing.assert_array_equal(a.demand, b.demand)
     np.testing.assert_array_equal(a.lead_time_draws, b.lead_time_draws)
+
+
+def test_the_engine_reads_its_shelves_as_production_reads_one_long_series() -> None:
+    # Day by day, carrying each shelf's held level, the engine must get the same
+    # daily consumption and in-stock share as production's extraction over all
+    # the readings at once: the deadband (1 unit) must not restart every day.
+    sc = make_scenario(30, 60, history_days=30, seed=3)
+    engine = ShippedEngine(sc)
+    times, shelves, levels = [], [], []
+
+    @dataclass
+    class Recorder:
+        name: str = "recorder"
+
+        def decide(self, state: DayState) -> FloatArray:
+            t, s, q = shelf_readings(state)
+            times.append(t + state.day * DAY_S)
+            shelves.append(s)
+            levels.append(q)
+            return engine.decide(state)
+
+    run = simulate(sc, Recorder())
+    consumed, in_stock = engine.window
+    w = consumed.shape[1]
+    whole = daily_demand_many(
+        np.concatenate(times),
+        np.concatenate(shelves).astype(np.int64),
+        np.zeros(sum(len(t) for t in times), dtype=np.int64),
+        np.concatenate(levels),
+        n_series=sc.n_skus,
+        start_s=(sc.days - w) * DAY_S,
+        days=w,
+    )
+    assert whole.consumed.sum() > 0
+    np.testing.assert_allclose(consumed, whole.consumed, atol=1e-9)
+    np.testing.assert_allclose(in_stock, whole.in_stock, atol=1e-9)
+    # Single-unit picks are not lost: over the window the engine saw every unit
+    # the shelves lost, up to one deadband per shelf at the window's start.
+    lost = run.shipped[:, -w:].sum(axis=1)
+    assert (np.abs(consumed.sum(axis=1) - lost) <= 1.0 + 1e-9).all()

@@ -3,7 +3,8 @@
 Pure and vectorized (numpy), no I/O. Three seams, one module each:
 
 - `daily`: one (site, SKU)'s absolute level points -> per-day consumption,
-  refills and which days were observed (noise deadband, duplicates, gaps);
+  refills, which days were observed and their in-stock share (noise
+  deadband, duplicates, gaps); `daily_demand_many` does many series at once;
 - `forecasting`: a matrix of daily demand (one row per series) -> EW mean,
   spread and trend, with TSB for intermittent series;
 - `projection`: stock on hand and forecasts -> days of cover and the 10th,
@@ -15,13 +16,21 @@ Typical use over many series::
     consumed, observed = stack_daily(demands)
     forecasts = forecast_many(consumed, observed=observed)
     band = project_many(np.array([d.on_hand for d in demands]), forecasts)
+
+or, from flat columns of all series (series index 0..n-1 per point)::
+
+    demands = daily_demand_many(time_s, series, location, quantity,
+                                n_series=n, start_s=start_s, days=90)
+    forecasts = forecast_many(demands.consumed, observed=demands.observed)
 """
 
 from cloud.replenishment.demand.daily import (
     DEFAULT_NOISE_UNITS,
     DailyDemand,
+    DailyDemands,
     daily_demand,
     daily_demand_arrays,
+    daily_demand_many,
     stack_daily,
 )
 from cloud.replenishment.demand.forecasting import (
@@ -44,11 +53,13 @@ __all__ = [
     "METHOD_NONE",
     "METHOD_SMOOTH",
     "DailyDemand",
+    "DailyDemands",
     "Forecast",
     "Forecasts",
     "ProjectionBand",
     "daily_demand",
     "daily_demand_arrays",
+    "daily_demand_many",
     "forecast",
     "forecast_many",
     "project_many",

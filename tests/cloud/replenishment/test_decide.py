@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cloud.replenishment.decide import RECEIVE_SHARE, decide, refilled_since
-from cloud.replenishment.policy import ReplenishmentRule
-from cloud.replenishment.projection import Projection
+from cloud.replenishment.decide import RECEIVE_SHARE, decide, decide_many, refilled_since
+from cloud.replenishment.policy import ReplenishmentRule, RuleTable
+from cloud.replenishment.projection import Projection, ProjectionTable
 from cloud.timeseries.base import LevelPoint
 
 AT = datetime(2026, 11, 10, tzinfo=UTC)
@@ -120,3 +120,56 @@ def test_refilled_since_sums_increases_per_location_after_the_time() -> None:
     assert refilled_since(points, AT - timedelta(hours=1)) == 20 + 15 + 7
     assert refilled_since(points, AT + timedelta(hours=2)) == 15 + 7
     assert refilled_since(points, AT + timedelta(hours=5)) == 0
+
+
+def test_a_round_decided_at_once_equals_each_key_decided_alone() -> None:
+    shelves = [
+        SHELF,
+        low(20),
+        low(20, p10=1.0),
+        replace(SHELF, on_hand=0.0, days_of_cover=0.0, stockout_days_p10=0.0),
+        replace(SHELF, rate_per_day=0.0, days_of_cover=None, stockout_days_p10=None),
+        replace(SHELF, history_days=0.2),
+        low(5),
+    ]
+    rules = [
+        RULE,
+        RULE,
+        replace_rule(lead_time_days=6),
+        RULE,
+        RULE,
+        replace_rule(min_history_days=1),
+        replace_rule(pack_size=12),
+    ]
+    orders: list[OpenOrder | None] = [
+        None,
+        OpenOrder(50, AT - timedelta(days=1)),
+        OpenOrder(50, AT - timedelta(days=1), expected_arrival=AT + timedelta(days=3)),
+        None,
+        None,
+        None,
+        OpenOrder(40, AT - timedelta(days=2)),
+    ]
+    refilled = [0.0, 10.0, 0.0, 0.0, 0.0, 0.0, 30.0]
+    together = decide_many(
+        ProjectionTable.of(shelves),
+        RuleTable.of(rules),
+        open_qty=[o.quantity if o else 0.0 for o in orders],
+        open_arrival_days=[
+            (o.expected_arrival - AT).total_seconds() / 86400
+            if o and o.expected_arrival
+            else float("nan")
+            for o in orders
+        ],
+        refilled_since_order=refilled,
+    )
+    for i, (p, rule, order) in enumerate(zip(shelves, rules, orders, strict=True)):
+        alone = decide(p, rule, order, refilled_since_order=refilled[i])
+        assert together.row(i) == alone, f"key {i}"
+    assert together.row(6).receives_order  # 30 of 40 refilled: received
+    assert together.row(6).order_quantity > 0  # and reordered at once (5 on hand)
+    assert together.row(2).stockout_imminent  # early stockout (1 d) before arrival (3 d)
+
+
+def replace_rule(**changes: float) -> ReplenishmentRule:
+    return RULE.model_copy(update=changes)

@@ -16,7 +16,7 @@ from cloud.replenishment.inventory_math import (
     replenishment_quantity,
     round_to_pack,
 )
-from cloud.replenishment.policy import ReplenishmentRule
+from cloud.replenishment.policy import ReplenishmentRule, RuleTable
 
 
 def test_round_to_pack_rounds_up_to_whole_packs_and_the_moq() -> None:
@@ -114,7 +114,7 @@ def test_levels_stay_inside_the_agreement() -> None:
 
 def test_policy_params_defaults_and_validation() -> None:
     p = ReplenishmentRule()
-    assert p.service_level == 0.95
+    assert p.service_level == 0.99
     assert p.fill_rate is None
     with pytest.raises(ValidationError):
         ReplenishmentRule(service_level=1.0)
@@ -166,3 +166,68 @@ def test_an_agreement_and_its_sku_override_the_configured_rule() -> None:
     rule = base.for_agreement(in_units, None)
     assert (rule.min_units, rule.max_units, rule.min_days) == (2, 10, None)
     assert rule.pack_size == 1  # no SKU entry: the configured packs
+
+
+def test_a_rule_table_computes_each_row_as_its_own_rule() -> None:
+    rules = [
+        ReplenishmentRule(lead_time_days=4, service_level=0.95, fill_rate=0.99, pack_size=6),
+        ReplenishmentRule(
+            lead_time_days=1,
+            service_level=0.8,
+            order_cost=40,
+            holding_cost_per_year=3,
+            max_cycle_days=30,
+        ),
+        ReplenishmentRule(
+            lead_time_days=10,
+            lead_time_sd_days=2,
+            review_period_days=1,
+            min_units=5,
+            max_days=20,
+            min_cycle_days=14,
+        ),
+    ]
+    mean, sigma = np.array([10.0, 0.5, 3.0]), np.array([3.0, 0.7, 1.0])
+    table = RuleTable.of(rules).levels(mean, sigma, mean_error_sd=[0.2, 0.0, 0.1])
+    for i, rule in enumerate(rules):
+        one = rule.levels(mean[i], sigma[i], mean_error_sd=[0.2, 0.0, 0.1][i])
+        assert float(table.reorder_point[i]) == pytest.approx(float(one.reorder_point))
+        assert float(table.order_up_to[i]) == pytest.approx(float(one.order_up_to))
+    positions = np.array([0.0, 0.0, 0.0])
+    np.testing.assert_allclose(
+        RuleTable.of(rules).order(positions, table),
+        [
+            float(r.order(0.0, r.levels(mean[i], sigma[i], mean_error_sd=[0.2, 0.0, 0.1][i])))
+            for i, r in enumerate(rules)
+        ],
+    )
+
+
+def test_an_order_lasts_until_the_next_one_can_arrive() -> None:
+    # One order open at a time: with a 14-day lead time and a 7-day cycle, an order
+    # of 7 days would leave the shelf empty before the next could land.
+    rule = ReplenishmentRule(lead_time_days=14, review_period_days=1, order_cycle_days=7)
+    lv = rule.levels(10.0, 2.0)
+    assert float(lv.order_qty) == pytest.approx(150.0)  # 10 a day over 14 + 1 days
+    short = ReplenishmentRule(lead_time_days=2, order_cycle_days=7)
+    assert float(short.levels(10.0, 2.0).order_qty) == pytest.approx(70.0)
+
+
+def test_eoq_is_kept_between_the_cycle_bounds() -> None:
+    base = {"lead_time_days": 1.0, "order_cost": 1000.0, "holding_cost_per_year": 0.01}
+    huge = ReplenishmentRule(**base)  # an EOQ of years of supply
+    capped = ReplenishmentRule(**base, max_cycle_days=60)
+    assert float(huge.levels(1.0, 1.0).order_qty) > 3000
+    assert float(capped.levels(1.0, 1.0).order_qty) == pytest.approx(60.0)
+    tiny = ReplenishmentRule(
+        lead_time_days=1.0, order_cost=0.01, holding_cost_per_year=100, min_cycle_days=7
+    )
+    assert float(tiny.levels(10.0, 1.0).order_qty) == pytest.approx(70.0)
+
+
+def test_a_fill_rate_target_only_raises_the_rows_that_have_one() -> None:
+    with_target = ReplenishmentRule(lead_time_days=4, service_level=0.5, fill_rate=0.999)
+    without = ReplenishmentRule(lead_time_days=4, service_level=0.5)
+    lv = RuleTable.of([with_target, without]).levels([10.0, 10.0], [4.0, 4.0])
+    assert lv.safety_stock[0] > 0
+    assert lv.safety_stock[1] == pytest.approx(0.0)  # z(0.5) = 0

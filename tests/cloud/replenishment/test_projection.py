@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
-from cloud.replenishment.projection import project_all
+from cloud.replenishment.demand import forecast_many
+from cloud.replenishment.projection import project_all, project_rows
 from cloud.timeseries.base import LevelPoint
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -83,3 +86,36 @@ def test_no_consumption_means_no_cover_or_stockout() -> None:
     assert p.rate_per_day == 0.0
     assert p.days_of_cover is None
     assert p.stockout_days_p10 is None
+
+
+def test_partly_stocked_days_are_scaled_and_empty_days_left_out() -> None:
+    # Lost sales: a day in stock half of the time sold half its demand; a day
+    # barely in stock (10 %) says nothing about demand.
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    consumed = np.array([[4.0, 4.0, 2.0, 0.0, 4.0, 4.0]])
+    share = np.array([[1.0, 1.0, 0.5, 0.1, 1.0, np.nan]])
+    table = project_rows(
+        [("s", "X")],
+        at,
+        consumed=consumed,
+        observed=np.ones_like(consumed, dtype=bool),
+        on_hand=[10.0],
+        history_days=[6.0],
+        in_stock=share,
+    )
+    seen = np.array([[True, True, True, False, True, True]])
+    expected = forecast_many(np.array([[4.0, 4.0, 4.0, 0.0, 4.0, 4.0]]), observed=seen)
+    assert table.rate_per_day[0] == pytest.approx(expected.mean_per_day[0])
+    assert table.rate_per_day[0] == pytest.approx(4.0)
+    assert consumed[0, 2] == 2.0  # the caller's array is not modified
+    # Without the share the half day and the empty day pull the rate down.
+    plain = project_rows(
+        [("s", "X")],
+        at,
+        consumed=consumed,
+        observed=np.ones_like(consumed, dtype=bool),
+        on_hand=[10.0],
+        history_days=[6.0],
+    )
+    assert plain.rate_per_day[0] < 3.9
+    assert table.rate_error_sd[0] == pytest.approx(table.sigma_per_day[0] * math.sqrt(0.1 / 1.9))

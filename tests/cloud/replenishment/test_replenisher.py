@@ -200,3 +200,57 @@ def test_an_order_cancelled_while_deciding_stays_cancelled(rig: Rig) -> None:
     effects.apply(p, d, rule, open_order=stale, supplier=supplier, active=set())
     assert rig.orders.get(stale.id).status == "cancelled"
     assert rig.rep.stats.orders_received == 0
+
+
+def _deliver(rig: Rig, lead_days: list[float], *, supplier: str | None = None) -> None:
+    """Orders of (s, X) placed weeks ago and received after these lead times."""
+    for i, days in enumerate(lead_days):
+        placed = T0 - timedelta(days=60 - 5 * i)
+        order = rig.orders.create(
+            site="s",
+            sku="X",
+            quantity=10,
+            reason="past",
+            on_hand=0.0,
+            rate_per_day=1.0,
+            at=placed,
+            supplier=supplier,
+        )
+        assert order is not None
+        rig.orders.receive_refill(order.id, placed + timedelta(days=days), 10.0)
+
+
+def _reorder_point(rig: Rig) -> float:
+    for h in range(0, 48, 4):
+        rig.level(h, 500 - h)  # 24 a day, far above any reorder point
+    return rig.rep.decisions[("s", "X")].reorder_point
+
+
+def test_lead_times_learned_from_deliveries_move_the_reorder_point(tmp_path: Path) -> None:
+    # The rule says 2 days; ten deliveries took 6. Pooled with the rule as ten
+    # pseudo-deliveries the lead time is 4 days, so the reorder point covers
+    # about twice the demand it covered on the rule alone.
+    plain = make_rig(tmp_path / "plain")
+    slow = make_rig(tmp_path / "slow")
+    off = make_rig(tmp_path / "off", {**RULES, "learn_lead_times": False})
+    try:
+        _deliver(slow, [6.0] * 10)
+        _deliver(off, [6.0] * 10)
+        base, learned, ignored = _reorder_point(plain), _reorder_point(slow), _reorder_point(off)
+        assert ignored == pytest.approx(base)
+        assert learned > 1.6 * base
+        assert slow.rep.decisions[("s", "X")].delivery_horizon_days == pytest.approx(4.0)
+    finally:
+        for r in (plain, slow, off):
+            r.close()
+
+
+def test_deliveries_of_another_supplier_are_not_learned(tmp_path: Path) -> None:
+    plain = make_rig(tmp_path / "plain")
+    other = make_rig(tmp_path / "other")
+    try:
+        _deliver(other, [6.0] * 10, supplier="someone-else")
+        assert _reorder_point(other) == pytest.approx(_reorder_point(plain))
+    finally:
+        plain.close()
+        other.close()
