@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 
 from cloud.config import CloudConfig
+from cloud.kpis.report import GroupBy, KpiRow, group_rows, kpi_report
 from cloud.orders import Order
 from cloud.replenishment.decide import Decision
 from cloud.replenishment.policy import ReplenishmentRule
@@ -287,3 +288,21 @@ class Demo:
     def orders(self) -> list[Order]:
         assert self.cloud is not None
         return self.cloud.orders.orders(self.site)
+
+    def kpis(self) -> list[KpiRow]:
+        """The KPIs of each demo shelf since the demo began, then the site's roll-up
+        (the production computation on what the stores hold)."""
+        assert self.cloud is not None
+        end = self.clock.now()
+        if end <= self.world_start:
+            return []
+        rows = kpi_report(
+            self.cloud.store,
+            self.cloud.orders,
+            [(self.site, spec.sku) for spec in DEMO_SHELVES],
+            self.world_start,
+            end,
+            catalog=self.cloud.catalog,
+            noise_units=self.cloud.config.replenishment.noise_units,
+        )
+        return rows + group_rows(rows, GroupBy.SITE)

@@ -95,6 +95,33 @@ class DemoPrinter:
             file=self.out,
             flush=True,
         )
+        self.kpis()
+
+    def kpis(self) -> None:
+        """The short KPI summary: each shelf and the site, since the demo began."""
+        rows = self.demo.kpis()
+        if not rows:
+            return
+        lines = [
+            "KPIs since the start (from the stored levels, orders and forecasts; "
+            "`vmi report kpis` has them all):",
+            f"    {'':<16} {'used':>6} {'avg stock':>9} {'turns/yr':>8} {'stockouts':>9} "
+            f"{'fill rate':>9} {'orders':>6} {'on time':>7} {'MAE/day':>7}",
+        ]
+        for r in rows:
+            k = r.kpis
+            name = r.sku or f"site {r.group}"
+            lines.append(
+                f"    {name:<16} {k.consumed:6.0f} {_num(k.avg_on_hand, 9, '.1f')} "
+                f"{_num(k.turns_per_year, 8, '.0f')} {k.stockout_events:9d} "
+                f"{_num(k.fill_rate, 9, '.1%')} {k.orders_placed:6d} "
+                f"{_num(k.on_time_rate, 7, '.0%')} {_num(k.forecast_mae, 7, '.1f')}"
+            )
+        print("\n".join(lines), file=self.out, flush=True)
+
+
+def _num(value: float | None, width: int, spec: str) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}{spec}}"
 
 
 def main(args: argparse.Namespace) -> int:

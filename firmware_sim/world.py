@@ -32,6 +32,7 @@ class Shelf:
     set_load: Callable[[float], None]  # pushes gross grams to the shelf's scale
     units: int = 0
     unmet: int = 0  # units customers wanted while the shelf was empty
+    served: int = 0  # units customers took
     picks: int = 0
     delivered: int = 0
     _weighed: int | None = None
@@ -107,6 +108,7 @@ class World:
             want = int(self._rng.integers(1, spec.max_pick + 1))
             take = min(want, shelf.units)
             shelf.units -= take
+            shelf.served += take
             shelf.unmet += want - take
             shelf.picks += 1
 

@@ -227,6 +227,28 @@ def _parser() -> argparse.ArgumentParser:
     sim_eval.add_argument("--no-progress", action="store_true", help="no progress bar")
     sim_eval.set_defaults(module="firmware_sim.evaluate.cli")
 
+    report = sub.add_parser("report", help="reports on the stored data")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
+    kpis = report_sub.add_parser(
+        "kpis",
+        help="KPIs per (site, SKU) or rolled up: turnover, stock, stockouts, fill rate, "
+        "orders, supplier delivery, forecast error",
+        description="Compute the KPIs over the last --days from the stores a cloud config "
+        "names (levels, projections, orders, catalog) and print them as a table or CSV.",
+    )
+    kpis.add_argument("--config", required=True, metavar="FILE", help="cloud config (TOML)")
+    kpis.add_argument("--site", default=None, help="only this site")
+    kpis.add_argument("--sku", default=None, help="only this SKU")
+    kpis.add_argument("--days", type=float, default=30.0, help="window in days (default 30)")
+    kpis.add_argument(
+        "--by",
+        choices=["key", "site", "customer", "supplier"],
+        default="key",
+        help="one row per (site, SKU) (default) or rolled up",
+    )
+    kpis.add_argument("--format", choices=["table", "csv"], default="table", help="output")
+    kpis.set_defaults(module="cloud.kpis.cli")
+
     wire = sub.add_parser("wire-doc", help="print docs/wire-protocol.md from the wire contract")
     wire.set_defaults(module="vmi.wire_doc")
     return p
