@@ -169,7 +169,7 @@ def key_kpis(
     fallback = consumed / in_stock_days if in_stock_days > 0 else 0.0
     lost = 0.0
     for a, b in empty:
-        i = bisect.bisect_right(times, a) - 1
+        i = bisect.bisect_left(times, a) - 1  # made before the stretch began
         rate = ordered[i].rate_per_day if i >= 0 else fallback
         lost += max(rate, 0.0) * (b - a) / _DAY_S
     served_and_lost = consumed + lost
@@ -262,7 +262,11 @@ def rollup(group: Sequence[Kpis]) -> Kpis:
         known_hours=sum(k.known_hours for k in group),
         consumed=consumed,
         avg_on_hand=avg_on_hand,
-        turns_per_year=(consumed * 365.0 / window_days / avg_on_hand if avg_on_hand else None),
+        turns_per_year=(
+            consumed * 365.0 / window_days / avg_on_hand
+            if avg_on_hand is not None and avg_on_hand > 0
+            else None
+        ),
         days_of_supply=avg_on_hand / per_day if avg_on_hand is not None and per_day > 0 else None,
         stockout_events=sum(k.stockout_events for k in group),
         stockout_hours=sum(k.stockout_hours for k in group),
@@ -350,7 +354,7 @@ def _scored_days(
             continue
         if not (np.isfinite(share) and share >= _FULL):
             continue
-        i = bisect.bisect_right(times, day_start) - 1
+        i = bisect.bisect_left(times, day_start) - 1  # made before the day began
         if i < 0:
             continue
         out.append((d, float(forecasts[i].rate_per_day), float(consumed[d])))

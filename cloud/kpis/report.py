@@ -64,7 +64,7 @@ def kpi_report(
     wanted = sorted(set(keys))
     if not wanted:
         return []
-    series = store.level_series_many(wanted, start)
+    series = store.level_series_many(wanted, start, end)
     forecasts: dict[Key, list[Forecast]] = {}
     for site in sorted({s for s, _ in wanted}):
         for p in store.points(PROJECTION.name, start - timedelta(days=1), end, tags={"site": site}):

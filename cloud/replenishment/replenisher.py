@@ -16,19 +16,19 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from cloud.catalog import AgreementSpec, Catalog, SkuSpec
+from cloud.catalog import Catalog
 from cloud.config import ReplenishmentConfig
 from cloud.errors import StoreError
 from cloud.orders import OrderBook
 from cloud.replenishment.alert_state import AlertState
 from cloud.replenishment.alerts import AlertRaiser, Record
 from cloud.replenishment.decide import Decision, OpenOrder, decide_many, refilled_since
-from cloud.replenishment.effects import UNASSIGNED, Effects
-from cloud.replenishment.lead_times import DeliveryRecord, learned_lead_times
+from cloud.replenishment.effects import Effects
 from cloud.replenishment.metrics import ReplenisherStats
 from cloud.replenishment.policy import ReplenishmentRule, RuleTable
 from cloud.replenishment.projection import Projection, project_table
 from cloud.replenishment.scheduler import Key, Scheduler
+from cloud.replenishment.terms import learned_table, rules_for
 from cloud.timeseries.base import Point, TimeSeriesStore
 from cloud.timeseries.measurements import PROJECTION
 from vmi.clock import Clock
@@ -37,7 +37,6 @@ from vmi.wire import Alert
 log = logging.getLogger(__name__)
 
 _RETRY_S = 1.0
-_LEAD_TIME_HISTORY_DAYS = 365  # deliveries older than this say little of today's supplier
 
 
 class Replenisher:
@@ -111,8 +110,7 @@ class Replenisher:
             return
         keyed = [rules[key] for key in table.keys]
         rule_table = RuleTable.of([rule for rule, _ in keyed])
-        if self._config.learn_lead_times:
-            rule_table = self._learned(table.keys, keyed, rule_table, now)
+        rule_table = learned_table(self._config, self._orders, table.keys, keyed, rule_table, now)
         orders = [open_orders.get(key) for key in table.keys]
         refilled = [
             refilled_since(series[key], o.created_at) if o is not None else 0.0
@@ -146,48 +144,12 @@ class Replenisher:
         self.stats.rounds += 1
         self.stats.evaluation_seconds += time.monotonic() - started
 
-    def _learned(
-        self,
-        keys: Sequence[Key],
-        keyed: Sequence[tuple[ReplenishmentRule, str]],
-        table: RuleTable,
-        now: datetime,
-    ) -> RuleTable:
-        """`table` with each key's lead time pooled with its supplier's deliveries."""
-        since = now - timedelta(days=_LEAD_TIME_HISTORY_DAYS)
-        delivered = self._orders.delivered_lead_times(keys, since)
-        if not delivered:
-            return table
-        samples = [
-            [days for who, days in delivered.get(key, []) if who in (supplier, None)]
-            for key, (_, supplier) in zip(keys, keyed, strict=True)
-        ]
-        mean, sd = learned_lead_times(
-            table.lead_time_days,
-            table.lead_time_sd_days,
-            DeliveryRecord.of(samples),
-            prior_deliveries=self._config.lead_time_prior_deliveries,
-        )
-        return table.with_lead_times(mean, sd)
-
     def rule_for(self, site: str, sku: str) -> tuple[ReplenishmentRule, str]:
         """The rule for (site, SKU) and the supplier managing it (`unassigned`)."""
         return self._rules_for([(site, sku)])[(site, sku)]
 
     def _rules_for(self, keys: Sequence[Key]) -> dict[Key, tuple[ReplenishmentRule, str]]:
-        """Each key's rule and supplier; the catalog is read once per site, not per key."""
-        rules = {key: (self._config.rule_for(key[1]), UNASSIGNED) for key in keys}
-        if self._catalog is None:
-            return rules
-        for site in sorted({site for site, _ in keys}):
-            agreements = {a.sku: a for a in self._catalog.entries(AgreementSpec, site=site)}
-            skus = {s.code: s for s in self._catalog.entries(SkuSpec, site=site)}
-            for key in keys:
-                agreement = agreements.get(key[1]) if key[0] == site else None
-                if agreement is not None:
-                    rule = rules[key][0].for_agreement(agreement, skus.get(key[1]))
-                    rules[key] = (rule, agreement.supplier)
-        return rules
+        return rules_for(self._config, self._catalog, keys)
 
 
 def projection_point(p: Projection, d: Decision, supplier: str) -> Point:

@@ -88,9 +88,9 @@ class TimeSeriesStore(Protocol):
         ...
 
     def level_series_many(
-        self, keys: Sequence[tuple[str, str]], since: datetime
+        self, keys: Sequence[tuple[str, str]], since: datetime, until: datetime | None = None
     ) -> dict[tuple[str, str], list[LevelPoint]]:
-        """`level_series(site, sku, since)` of many (site, SKU)s in one round trip.
+        """`level_series(site, sku, since, until)` of many (site, SKU)s in one round trip.
 
         Every key is in the answer (an empty list when it has no points).
         """

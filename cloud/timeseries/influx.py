@@ -179,7 +179,7 @@ class InfluxStore:
         return points
 
     def level_series_many(
-        self, keys: Sequence[tuple[str, str]], since: datetime
+        self, keys: Sequence[tuple[str, str]], since: datetime, until: datetime | None = None
     ) -> dict[tuple[str, str], list[LevelPoint]]:
         """Many (site, SKU)s' series in one query per `_KEYS_PER_QUERY` keys."""
         found: dict[tuple[str, str], list[LevelPoint]] = {key: [] for key in keys}
@@ -191,6 +191,8 @@ class InfluxStore:
                 for site, sku in wanted[start : start + _KEYS_PER_QUERY]
             )
             where = f"time >= {_clamp(bound_epoch_ms(since))}ms AND ({pairs})"
+            if until is not None:
+                where = f"time < {_clamp(bound_epoch_ms(until))}ms AND {where}"
             for point in self._select(where, latest_only=False):
                 bucket = found.get((point.site, point.sku))
                 if bucket is not None:

@@ -171,10 +171,10 @@ class SqliteStore:
         )
 
     def level_series_many(
-        self, keys: Sequence[tuple[str, str]], since: datetime
+        self, keys: Sequence[tuple[str, str]], since: datetime, until: datetime | None = None
     ) -> dict[tuple[str, str], list[LevelPoint]]:
         """Many (site, SKU)s' series, one indexed query each (SQLite has no round trip)."""
-        return {key: self.level_series(key[0], key[1], since) for key in keys}
+        return {key: self.level_series(key[0], key[1], since, until) for key in keys}
 
     def last_seen(self, since: datetime) -> dict[tuple[str, str], datetime]:
         """When each (site, device) last reported a level, of those seen since `since`."""

@@ -10,6 +10,7 @@ from cloud.api.routes.api_keys import router as api_keys_router
 from cloud.api.routes.customers import router as customers_router
 from cloud.api.routes.devices import router as devices_router
 from cloud.api.routes.health import router as health_router
+from cloud.api.routes.kpis import router as kpis_router
 from cloud.api.routes.levels import router as levels_router
 from cloud.api.routes.locations import router as locations_router
 from cloud.api.routes.me import router as me_router
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     devices_router,
     levels_router,
     projections_router,
+    kpis_router,
     orders_router,
     alerts_router,
     stream_router,

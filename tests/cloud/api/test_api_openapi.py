@@ -17,6 +17,7 @@ from cloud.api.schemas import (
     api_keys,
     customers,
     devices,
+    kpis,
     levels,
     locations,
     orders,
@@ -60,7 +61,7 @@ def test_lists_are_pages(openapi: dict[str, Any], app: FastAPI) -> None:
 
 
 def _models() -> list[type[BaseModel]]:
-    modules = (agreements, api_keys, customers, devices, levels, locations, orders)
+    modules = (agreements, api_keys, customers, devices, kpis, levels, locations, orders)
     modules += (projections, sites, skus, suppliers, webhooks)
     return [
         value

@@ -95,6 +95,7 @@ FILTERS: dict[str, Callable[[Group], object]] = {
 # Query parameters that are not filters, and what to send.
 BOUNDS = {"max_seconds": "0.5", "max_events": None, "offset": None, "limit": None}
 BOUNDS.update({"from": None, "to": None, "interval": None, "status": None, "kind": None})
+BOUNDS.update({"by": None})
 
 NO_KEY_ROUTES = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 ADMIN_ONLY = re.compile(r"^/api-keys")

@@ -116,3 +116,20 @@ def test_naive_window_is_refused() -> None:
         key_kpis([], datetime(2026, 1, 1), datetime(2026, 1, 2))
     with pytest.raises(ValueError, match="after"):
         key_kpis([], END, T0)
+
+
+def test_negative_stock_gives_no_turnover_alone_or_rolled_up() -> None:
+    # A tare error: the scale reads below zero all window.
+    k = key_kpis([pt(0, -5), pt(5, -6)], T0, END)
+    assert k.avg_on_hand is not None
+    assert k.avg_on_hand < 0
+    assert k.turns_per_year is None
+    assert rollup([k]).turns_per_year is None
+
+
+def test_a_forecast_made_at_the_very_start_of_a_stockout_is_not_before_it() -> None:
+    points = [pt(0, 10), pt(1, 0), pt(2, 10)]
+    at_start = key_kpis(points, T0, END, forecasts=[Forecast(at(1), 100.0)])
+    before = key_kpis(points, T0, END, forecasts=[Forecast(at(0.5), 100.0)])
+    assert before.lost_units == pytest.approx(100.0)
+    assert at_start.lost_units == pytest.approx(10 / 9)  # the in-stock rate: 10 in 9 days

@@ -125,6 +125,19 @@ def test_time_range_includes_since_and_excludes_until(store: TimeSeriesStore) ->
     assert store.level_series("s1", "SKU-1", until, until) == []
 
 
+def test_many_series_take_the_same_time_range(store: TimeSeriesStore) -> None:
+    store.write_levels([level(m, quantity=m) for m in range(10)])
+    store.write_levels([level(m, sku="SKU-2", quantity=10 + m) for m in range(10)])
+    since, until = T0 + timedelta(minutes=3), T0 + timedelta(minutes=7)
+    keys = [("s1", "SKU-1"), ("s1", "SKU-2"), ("s1", "NONE")]
+    got = store.level_series_many(keys, since, until)
+    assert [p.quantity for p in got[("s1", "SKU-1")]] == [3, 4, 5, 6]
+    assert [p.quantity for p in got[("s1", "SKU-2")]] == [13, 14, 15, 16]
+    assert got[("s1", "NONE")] == []
+    open_ended = store.level_series_many(keys, since)
+    assert [p.quantity for p in open_ended[("s1", "SKU-2")]] == [13, 14, 15, 16, 17, 18, 19]
+
+
 def test_extreme_bounds_are_accepted(store: TimeSeriesStore) -> None:
     store.write_levels([level(0)])
     first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
