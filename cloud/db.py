@@ -38,6 +38,7 @@ MODEL_MODULES = (
     "cloud.orders",
     "cloud.replenishment.alert_state",
     "cloud.notify.models",
+    "cloud.suggest.book",
 )
 
 _SCHEMA_ATTEMPTS = 3

@@ -249,6 +249,32 @@ def _parser() -> argparse.ArgumentParser:
     kpis.add_argument("--format", choices=["table", "csv"], default="table", help="output")
     kpis.set_defaults(module="cloud.kpis.cli")
 
+    suggest = sub.add_parser(
+        "suggest",
+        help="better agreement terms per (site, SKU), with their expected effect",
+        description="Replay each (site, SKU)'s own recent demand and lead times (resampled, "
+        "a year) through the shipped decision step under today's terms and candidate "
+        "service levels and review periods, and print today's terms beside the best ones: "
+        "average stock, fill rate, stockout days and orders a year. Flags dead stock, "
+        "excess cover and chronic stockouts.",
+    )
+    suggest.add_argument("--config", required=True, metavar="FILE", help="cloud config (TOML)")
+    suggest.add_argument("--site", required=True, help="the site")
+    suggest.add_argument("--sku", default=None, help="only this SKU")
+    suggest.add_argument(
+        "--days", type=int, default=90, help="days of demand history to draw from (default 90)"
+    )
+    suggest.add_argument(
+        "--target-fill-rate",
+        type=float,
+        default=0.98,
+        help="fill rate the terms must reach where the rule sets none (default 0.98)",
+    )
+    suggest.add_argument(
+        "--save", action="store_true", help="record them as open suggestions (API: /suggestions)"
+    )
+    suggest.set_defaults(module="cloud.suggest.cli")
+
     wire = sub.add_parser("wire-doc", help="print docs/wire-protocol.md from the wire contract")
     wire.set_defaults(module="vmi.wire_doc")
     return p

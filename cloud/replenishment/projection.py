@@ -178,13 +178,7 @@ def project_rows(
     held stock: partly stocked days are scaled up, barely stocked ones left
     unobserved (see the module docstring). `consumed` is not modified.
     """
-    rows = np.array(consumed, dtype=np.float64)
-    seen = np.array(observed, dtype=np.bool_)
-    if in_stock is not None:
-        share = np.asarray(in_stock, dtype=np.float64)
-        partly = (share >= MIN_IN_STOCK) & (share < 1.0)
-        rows = np.where(partly, rows / np.where(partly, share, 1.0), rows)
-        seen &= ~(share < MIN_IN_STOCK)  # NaN (unknown) keeps the day
+    rows, seen = demand_rows(consumed, observed, in_stock)
     forecasts = forecast_many(rows, observed=seen)
     mean = np.nan_to_num(forecasts.mean_per_day, nan=0.0)
     sigma = np.where(np.isfinite(forecasts.sigma_per_day), forecasts.sigma_per_day, np.sqrt(mean))
@@ -216,14 +210,30 @@ def project_rows(
     )
 
 
-def project_table(
+@dataclass(frozen=True, slots=True)
+class WindowDemand:
+    """The daily rows a projection is made from, one per key with points (sorted).
+
+    `consumed` and `observed` have a young series' partly covered first day
+    scaled to a whole one; lost sales are not corrected yet (`demand_rows`).
+    """
+
+    keys: tuple[Key, ...]
+    consumed: FloatArray  # (keys, window_days)
+    observed: BoolArray
+    in_stock: FloatArray  # share of each day in stock; NaN: unknown
+    on_hand: FloatArray  # 0 where unknown
+    history_days: FloatArray
+
+
+def window_demand(
     series: Mapping[Key, Sequence[LevelPoint]],
     at: datetime,
     *,
     window_days: int,
     noise_units: float = DEFAULT_NOISE_UNITS,
-) -> ProjectionTable:
-    """Project every (site, SKU) in `series` (its points over the window) as of `at`.
+) -> WindowDemand:
+    """Each (site, SKU) of `series` (its points over the window) as daily rows ending at `at`.
 
     Series without points are left out.
     """
@@ -258,15 +268,51 @@ def project_table(
         first_s = first[i] - start_s
         history[i] = max(window_days * _DAY_S - first_s, 0.0) / _DAY_S
         _scale_first_day(consumed[i], observed[i], first_s)
-    on_hand = np.nan_to_num(demand.on_hand, nan=0.0)
-    return project_rows(
-        keys,
-        at,
+    return WindowDemand(
+        keys=tuple(keys),
         consumed=consumed,
         observed=observed,
-        on_hand=on_hand,
-        history_days=history,
         in_stock=demand.in_stock,
+        on_hand=np.nan_to_num(demand.on_hand, nan=0.0),
+        history_days=history,
+    )
+
+
+def demand_rows(
+    consumed: npt.ArrayLike, observed: npt.ArrayLike, in_stock: npt.ArrayLike | None
+) -> tuple[FloatArray, BoolArray]:
+    """Daily demand as the forecast reads it: partly stocked days scaled up by their
+    in-stock share, barely stocked ones unobserved (see the module docstring)."""
+    rows = np.array(consumed, dtype=np.float64)
+    seen = np.array(observed, dtype=np.bool_)
+    if in_stock is not None:
+        share = np.asarray(in_stock, dtype=np.float64)
+        partly = (share >= MIN_IN_STOCK) & (share < 1.0)
+        rows = np.where(partly, rows / np.where(partly, share, 1.0), rows)
+        seen &= ~(share < MIN_IN_STOCK)  # NaN (unknown) keeps the day
+    return rows, seen
+
+
+def project_table(
+    series: Mapping[Key, Sequence[LevelPoint]],
+    at: datetime,
+    *,
+    window_days: int,
+    noise_units: float = DEFAULT_NOISE_UNITS,
+) -> ProjectionTable:
+    """Project every (site, SKU) in `series` (its points over the window) as of `at`.
+
+    Series without points are left out.
+    """
+    w = window_demand(series, at, window_days=window_days, noise_units=noise_units)
+    return project_rows(
+        w.keys,
+        at,
+        consumed=w.consumed,
+        observed=w.observed,
+        on_hand=w.on_hand,
+        history_days=w.history_days,
+        in_stock=w.in_stock,
     )
 
 
