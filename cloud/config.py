@@ -200,6 +200,25 @@ class MetricsConfig(_Strict):
         return host, int(port)
 
 
+class KpiConfig(_Strict):
+    """The KPI job: every `interval_s`, the KPIs of every stored (site, SKU) over the
+    last `window_days`, written as `kpi` points (see cloud/kpis/writer.py)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Run the KPI job here; `--workers` leaves it to worker 0.",
+    )
+    window_days: int = Field(
+        default=30, ge=1, le=366, description="The KPIs are over this many days up to now."
+    )
+    interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Compute and write them this often (real seconds); the first run is "
+        "one interval after start.",
+    )
+
+
 class CloudConfig(_Strict):
     """The whole cloud service configuration."""
 
@@ -210,6 +229,7 @@ class CloudConfig(_Strict):
     replenishment: ReplenishmentConfig = ReplenishmentConfig()
     metrics: MetricsConfig = MetricsConfig()
     limits: LimitsConfig = LimitsConfig()
+    kpis: KpiConfig = KpiConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
     max_held_messages: int = Field(
         default=20_000,

@@ -6,11 +6,13 @@ r"""The cloud service: builds every part from the config, wires them, starts the
                                                          +--> collector.publish_alert (MQTT),
                                                               chart writer, notifier woken
     order book --every change--> chart writer (order points)
+    KPI writer (hourly): levels, projections, orders, catalog --> `kpi` points
 
 The collector and the replenisher never import each other: they meet here.
 This is the one place that starts the service's threads: the collector's
-decode and write loops, the replenisher's rounds, the sensor watch and the
-health reporter run in threads started here, all ended by one stop event.
+decode and write loops, the replenisher's rounds, the sensor watch, the
+health reporter and the KPI writer run in threads started here, all ended by
+one stop event.
 The chart writer, the webhook notifier and the metrics server each drain or
 serve from one worker of their own, started and stopped here too; paho runs
 its network thread for the collector.
@@ -28,6 +30,7 @@ from cloud.config import CloudConfig
 from cloud.ingest.collector import Collector, Committed
 from cloud.ingest.health import HealthReporter
 from cloud.ingest.metrics import collector_metrics
+from cloud.kpis.writer import KpiWriter
 from cloud.notify import CatalogTenants, WebhookNotifier
 from cloud.orders import Order, OrderBook
 from cloud.prometheus import MetricsServer
@@ -99,6 +102,15 @@ class CloudService:
             clock=clock,
             interval_s=config.health_interval_s,
         )
+        self.kpis = KpiWriter(
+            config.kpis,
+            store=self.store,
+            orders=self.orders,
+            clock=clock,
+            catalog=self.catalog,
+            noise_units=config.replenishment.noise_units,
+            rules=config.replenishment,
+        )
 
     # ---- wiring -------------------------------------------------------------
 
@@ -135,6 +147,8 @@ class CloudService:
         self._thread("sensor-watch", self.sensor_watch.run, self._stop)
         if self.config.health_interval_s > 0:
             self._thread("health", self.health.run, self._stop)
+        if self.config.kpis.enabled:
+            self._thread("kpis", self.kpis.run, self._stop)
         if self.metrics is not None:
             self.metrics.start()
 

@@ -37,6 +37,7 @@ OVERVIEW_UID = "vmi-supplier-overview"
 SKU_UID = "vmi-sku-detail"
 FLEET_UID = "vmi-fleet-health"
 COLLECTOR_UID = "vmi-collector-internals"
+KPI_UID = "vmi-kpis"
 
 DAY_MS = 86_400_000
 # Days of cover: the default rule orders at lead time + safety days (2 + 1);
@@ -1368,6 +1369,407 @@ def fleet_health() -> Json:
     )
 
 
+# ---- KPIs -------------------------------------------------------------------------------
+
+KPI_FILTERS = {"supplier": "supplier", "site": "site"}
+FILL_STEPS = (("red", None), ("orange", 0.9), ("green", 0.95))
+ON_TIME_STEPS = (("red", None), ("orange", 0.8), ("green", 0.95))
+MASE_STEPS = (("green", None), ("orange", 1), ("red", 1.5))
+# The newest `kpi` point of each (site, SKU): every field of that one point.
+_KPI_NEWEST = (
+    'last("consumed") AS "consumed", "lost_units", "avg_on_hand", "window_days", '
+    '"stockout_events", "stockout_hours", "fill_rate", "deliveries", "on_time_rate", '
+    '"avg_lead_time_days", "forecast_mase"'
+)
+# What a group's ratios are sums of, per key. `x + 0 * "ratio"` is null where the
+# key's ratio is unknown, so such a key drops out of both sides of the group's
+# ratio (InfluxQL answers 0, not null, for 0 / 0).
+_KPI_PARTS = (
+    '"consumed" + 0 * "fill_rate" AS "served", "lost_units" + 0 * "fill_rate" AS "lost", '
+    '"consumed" / "window_days" AS "per_day", "avg_on_hand" AS "stock", '
+    '"stockout_events" AS "events", "stockout_hours" AS "hours", '
+    '"deliveries" + 0 * "on_time_rate" AS "rated", "deliveries" * "on_time_rate" AS "on_time", '
+    '"deliveries" + 0 * "avg_lead_time_days" AS "delivered", '
+    '"deliveries" * "avg_lead_time_days" AS "lead_days", "forecast_mase" AS "mase"'
+)
+FILL_RATE = 'sum("served") / (sum("served") + sum("lost"))'
+TURNS = 'sum("per_day") * 365 / sum("stock")'
+DAYS_OF_SUPPLY = 'sum("stock") / sum("per_day")'
+ON_TIME = 'sum("on_time") / sum("rated")'
+LEAD_TIME = 'sum("lead_days") / sum("delivered")'
+
+
+def kpi_rollup(select: str, *, by: str | None = None, over_time: bool = False) -> str:
+    """`select` (aggregates of `_KPI_PARTS`) over the newest `kpi` point of each (site,
+    SKU) the variables select: in the whole time range, or per interval; by a tag or
+    all together. KPIs are snapshots of a trailing window: a group's figure is a ratio
+    of sums over its keys' newest snapshots (docs/data-model.md), never a sum over time."""
+    interval = "time($__interval), " if over_time else ""
+    newest = (
+        f'SELECT {_KPI_NEWEST} FROM "kpi" WHERE {match(KPI_FILTERS)} '
+        f'GROUP BY {interval}"supplier", "site", "sku"'
+    )
+    query = f"SELECT {select} FROM (SELECT {_KPI_PARTS} FROM ({newest}))"
+    if over_time:
+        query += " WHERE $timeFilter"
+    groups = (["time($__interval)"] if over_time else []) + ([f'"{by}"'] if by else [])
+    if groups:
+        query += " GROUP BY " + ", ".join(groups)
+    return query + (" fill(none)" if over_time else "")
+
+
+def kpi_board() -> Json:
+    def per_site(title: str, description: str, select: str, **kw: Any) -> Json:
+        return timeseries(
+            title,
+            description,
+            [influx(kpi_rollup(select, by="site", over_time=True), alias="$tag_site")],
+            **kw,
+        )
+
+    def per_shelf(field: str) -> str:
+        return (
+            f'SELECT last("{field}") FROM "kpi" WHERE {match(KPI_FILTERS)} '
+            'GROUP BY time($__interval), "site", "sku" fill(none)'
+        )
+
+    shelf_columns = (
+        'last("consumed") AS "consumed", "avg_on_hand", "turns_per_year", "days_of_supply", '
+        '"stockout_events", "stockout_hours", "lost_units", "fill_rate", "orders_placed", '
+        '"avg_order_qty", "deliveries", "on_time_rate", "avg_lead_time_days", '
+        '"forecast_bias", "forecast_mae", "forecast_mase", "window_days"'
+    )
+    panels = [
+        stat(
+            "Fill rate",
+            "Demand served from stock: consumed / (consumed + the demand estimated lost "
+            "while shelves were empty), all selected shelves, newest window.",
+            kpi_rollup(FILL_RATE),
+            unit="percentunit",
+            decimals=1,
+            thresholds=steps(*FILL_STEPS),
+            no_value="none",
+            size=(3, 4),
+        ),
+        stat(
+            "Turns per year",
+            "Consumption per year over average stock, all selected shelves.",
+            kpi_rollup(TURNS),
+            decimals=1,
+            thresholds=steps(("blue", None)),
+            size=(3, 4),
+        ),
+        stat(
+            "Days of supply",
+            "Average stock over consumption per day, all selected shelves.",
+            kpi_rollup(DAYS_OF_SUPPLY),
+            unit="d",
+            decimals=1,
+            thresholds=steps(*COVER_STEPS),
+            size=(3, 4),
+        ),
+        stat(
+            "Stockouts",
+            "Episodes with a shelf empty in the window, all selected shelves.",
+            kpi_rollup('sum("events")'),
+            thresholds=steps(("green", None), ("red", 1)),
+            no_value="0",
+            size=(3, 4),
+        ),
+        stat(
+            "Stockout hours",
+            "Hours shelves were empty in the window, added over the selected shelves.",
+            kpi_rollup('sum("hours")'),
+            unit="h",
+            decimals=0,
+            thresholds=steps(("green", None), ("red", 1)),
+            no_value="0",
+            size=(3, 4),
+        ),
+        stat(
+            "On-time deliveries",
+            "Deliveries received no later than the day they were due, of those with a due "
+            "day (weighted by each shelf's deliveries).",
+            kpi_rollup(ON_TIME),
+            unit="percentunit",
+            decimals=0,
+            thresholds=steps(*ON_TIME_STEPS),
+            no_value="none",
+            size=(3, 4),
+        ),
+        stat(
+            "Lead time",
+            "Mean days from order to delivery of the deliveries in the window.",
+            kpi_rollup(LEAD_TIME),
+            unit="d",
+            decimals=1,
+            thresholds=steps(("blue", None)),
+            no_value="none",
+            size=(3, 4),
+        ),
+        stat(
+            "Forecast MASE (median)",
+            "The median shelf's forecast error over the naive forecast's (tomorrow as "
+            "today): below 1 the forecast beats it.",
+            kpi_rollup('median("mase")'),
+            decimals=2,
+            thresholds=steps(*MASE_STEPS),
+            no_value="none",
+            size=(3, 4),
+        ),
+        table(
+            "KPIs per site",
+            "Each site's KPIs from the newest window of each of its selected shelves: "
+            "ratios of sums, so a busy shelf weighs more than a quiet one.",
+            [
+                influx(
+                    kpi_rollup(
+                        f'count("per_day") AS "shelves", {FILL_RATE} AS "fill_rate", '
+                        f'{TURNS} AS "turns_per_year", {DAYS_OF_SUPPLY} AS "days_of_supply", '
+                        'sum("events") AS "stockout_events", sum("hours") AS "stockout_hours", '
+                        f'{ON_TIME} AS "on_time_rate", {LEAD_TIME} AS "avg_lead_time_days"',
+                        by="site",
+                    ),
+                    table=True,
+                )
+            ],
+            overrides=[
+                override("Time", ("custom.hidden", True)),
+                override("site", ("displayName", "Site")),
+                override("shelves", ("displayName", "Shelves")),
+                override(
+                    "fill_rate",
+                    ("displayName", "Fill rate"),
+                    ("unit", "percentunit"),
+                    ("decimals", 1),
+                    ("thresholds", steps(*FILL_STEPS)),
+                    cell("color-background"),
+                ),
+                override("turns_per_year", ("displayName", "Turns / year"), ("decimals", 1)),
+                override(
+                    "days_of_supply",
+                    ("displayName", "Days of supply"),
+                    ("decimals", 1),
+                    ("thresholds", steps(*COVER_STEPS)),
+                    cell("color-text"),
+                ),
+                override(
+                    "stockout_events",
+                    ("displayName", "Stockouts"),
+                    ("thresholds", steps(("green", None), ("red", 1))),
+                    cell("color-text"),
+                ),
+                override(
+                    "stockout_hours",
+                    ("displayName", "Stockout hours"),
+                    ("unit", "h"),
+                    ("decimals", 0),
+                ),
+                override(
+                    "on_time_rate",
+                    ("displayName", "On time"),
+                    ("unit", "percentunit"),
+                    ("decimals", 0),
+                    ("thresholds", steps(*ON_TIME_STEPS)),
+                    cell("color-text"),
+                ),
+                override(
+                    "avg_lead_time_days",
+                    ("displayName", "Lead time"),
+                    ("unit", "d"),
+                    ("decimals", 1),
+                ),
+            ],
+            sort_by="Fill rate",
+            descending=False,
+            size=(24, 6),
+        ),
+        per_site(
+            "Fill rate by site",
+            "Each site's fill rate over time (each point: the window ending then).",
+            FILL_RATE,
+            unit="percentunit",
+            thresholds=steps(*FILL_STEPS),
+            threshold_style="line",
+        ),
+        per_site(
+            "Turns per year by site",
+            "Consumption per year over average stock, each site over time.",
+            TURNS,
+            minimum=0,
+        ),
+        per_site(
+            "Days of supply by site",
+            "Average stock over consumption per day, each site over time.",
+            DAYS_OF_SUPPLY,
+            unit="d",
+            minimum=0,
+            thresholds=steps(*COVER_STEPS),
+            threshold_style="area",
+        ),
+        per_site(
+            "Stockout hours by site",
+            "Hours shelves were empty in the window ending then, added over each site's shelves.",
+            'sum("hours")',
+            unit="h",
+            minimum=0,
+        ),
+        timeseries(
+            "On-time deliveries by supplier",
+            "Each supplier's deliveries received no later than the day they were due, of "
+            "those with a due day, at the selected sites.",
+            [influx(kpi_rollup(ON_TIME, by="supplier", over_time=True), alias="$tag_supplier")],
+            unit="percentunit",
+            minimum=0,
+            thresholds=steps(*ON_TIME_STEPS),
+            threshold_style="line",
+        ),
+        timeseries(
+            "Lead time by supplier",
+            "Each supplier's mean days from order to delivery, at the selected sites.",
+            [influx(kpi_rollup(LEAD_TIME, by="supplier", over_time=True), alias="$tag_supplier")],
+            unit="d",
+            minimum=0,
+        ),
+        timeseries(
+            "Forecast MASE per shelf",
+            "Each shelf's daily forecast error over the naive forecast's: below 1 (the "
+            "line) the forecast beats 'tomorrow as today'.",
+            [influx(per_shelf("forecast_mase"), alias="$tag_site $tag_sku")],
+            minimum=0,
+            thresholds=steps(*MASE_STEPS),
+            threshold_style="line",
+            size=(8, 8),
+        ),
+        timeseries(
+            "Forecast MAE per shelf",
+            "Each shelf's mean absolute daily forecast error, in units a day.",
+            [influx(per_shelf("forecast_mae"), alias="$tag_site $tag_sku")],
+            minimum=0,
+            size=(8, 8),
+        ),
+        timeseries(
+            "Forecast bias per shelf",
+            "Each shelf's mean daily forecast minus actual: above 0 it over-forecasts.",
+            [influx(per_shelf("forecast_bias"), alias="$tag_site $tag_sku")],
+            size=(8, 8),
+        ),
+        table(
+            "KPIs per shelf",
+            "The newest window of every selected shelf (site and SKU). Click a SKU for its detail.",
+            [
+                influx(
+                    f'SELECT {shelf_columns} FROM "kpi" WHERE {match(KPI_FILTERS)} '
+                    'GROUP BY "supplier", "customer", "site", "sku"',
+                    table=True,
+                )
+            ],
+            overrides=[
+                override("Time", ("displayName", "As of"), ("unit", "dateTimeFromNow")),
+                override("supplier", ("displayName", "Supplier")),
+                override("customer", ("displayName", "Customer")),
+                override("site", ("displayName", "Site")),
+                override(
+                    "sku",
+                    ("displayName", "SKU"),
+                    (
+                        "links",
+                        [
+                            {
+                                "title": "SKU detail",
+                                "url": f"/d/{SKU_UID}?var-supplier=${{__data.fields.supplier}}"
+                                "&var-site=${__data.fields.site}&var-sku=${__data.fields.sku}"
+                                "&${__url_time_range}",
+                            }
+                        ],
+                    ),
+                ),
+                override("consumed", ("displayName", "Consumed"), ("decimals", 0)),
+                override("avg_on_hand", ("displayName", "Avg on hand"), ("decimals", 1)),
+                override("turns_per_year", ("displayName", "Turns / year"), ("decimals", 1)),
+                override(
+                    "days_of_supply",
+                    ("displayName", "Days of supply"),
+                    ("decimals", 1),
+                    ("thresholds", steps(*COVER_STEPS)),
+                    cell("color-text"),
+                ),
+                override(
+                    "stockout_events",
+                    ("displayName", "Stockouts"),
+                    ("thresholds", steps(("green", None), ("red", 1))),
+                    cell("color-text"),
+                ),
+                override(
+                    "stockout_hours", ("displayName", "Stockout h"), ("unit", "h"), ("decimals", 0)
+                ),
+                override("lost_units", ("displayName", "Lost (est.)"), ("decimals", 0)),
+                override(
+                    "fill_rate",
+                    ("displayName", "Fill rate"),
+                    ("unit", "percentunit"),
+                    ("decimals", 1),
+                    ("thresholds", steps(*FILL_STEPS)),
+                    cell("color-background"),
+                ),
+                override("orders_placed", ("displayName", "Orders")),
+                override("avg_order_qty", ("displayName", "Avg order"), ("decimals", 0)),
+                override("deliveries", ("displayName", "Deliveries")),
+                override(
+                    "on_time_rate",
+                    ("displayName", "On time"),
+                    ("unit", "percentunit"),
+                    ("decimals", 0),
+                    ("thresholds", steps(*ON_TIME_STEPS)),
+                    cell("color-text"),
+                ),
+                override(
+                    "avg_lead_time_days",
+                    ("displayName", "Lead time"),
+                    ("unit", "d"),
+                    ("decimals", 1),
+                ),
+                override("forecast_bias", ("displayName", "Bias"), ("decimals", 2)),
+                override("forecast_mae", ("displayName", "MAE"), ("decimals", 2)),
+                override(
+                    "forecast_mase",
+                    ("displayName", "MASE"),
+                    ("decimals", 2),
+                    ("thresholds", steps(*MASE_STEPS)),
+                    cell("color-text"),
+                ),
+                override("window_days", ("displayName", "Window"), ("unit", "d"), ("decimals", 0)),
+            ],
+            sort_by="Fill rate",
+            descending=False,
+            size=(24, 10),
+        ),
+    ]
+    supplier = query_variable(
+        "supplier", "Supplier", 'SHOW TAG VALUES FROM "kpi" WITH KEY = "supplier"'
+    )
+    site = query_variable(
+        "site",
+        "Site",
+        'SHOW TAG VALUES FROM "kpi" WITH KEY = "site" WHERE "supplier" =~ /^$supplier$/',
+    )
+    return dashboard(
+        KPI_UID,
+        "VMI: KPIs",
+        "How well the shelves are kept: fill rate, turns, days of supply, stockouts; "
+        "suppliers' on-time deliveries and lead times; forecast accuracy. Each figure is "
+        "over the trailing window of the KPI job (30 days by default).",
+        panels,
+        variables=[supplier, site],
+        links=[
+            dashboard_link("Supplier overview", OVERVIEW_UID),
+            dashboard_link("SKU detail", SKU_UID),
+        ],
+        time_from="now-30d",
+        refresh="15m",
+    )
+
+
 # ---- collector internals --------------------------------------------------------------
 
 
@@ -1554,6 +1956,7 @@ DASHBOARDS = {
     "sku-detail.json": sku_detail,
     "fleet-health.json": fleet_health,
     "collector-internals.json": collector_internals,
+    "kpis.json": kpi_board,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import queue
 import secrets
 import tempfile
@@ -32,6 +33,8 @@ from cloud.replenishment.decide import Decision
 from cloud.replenishment.policy import ReplenishmentRule
 from cloud.replenishment.projection import Projection
 from cloud.service import CloudService
+from cloud.suggest.inputs import read_inputs
+from cloud.suggest.suggest import Suggestion, SuggestOptions, suggest
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
 from firmware_sim.broker import EmbeddedBroker
@@ -304,5 +307,25 @@ class Demo:
             end,
             catalog=self.cloud.catalog,
             noise_units=self.cloud.config.replenishment.noise_units,
+            rules=self.cloud.config.replenishment,
         )
         return rows + group_rows(rows, GroupBy.SITE)
+
+    def suggestions(self) -> list[Suggestion]:
+        """Better terms for each demo shelf from its demand so far (the production
+        computation: `cloud.suggest` on what the stores hold)."""
+        assert self.cloud is not None
+        end = self.clock.now()
+        days = math.ceil((end - self.world_start).total_seconds() / 86_400.0)
+        if days < 1:
+            return []
+        read = read_inputs(
+            self.cloud.store,
+            self.cloud.orders,
+            self.cloud.catalog,
+            self.cloud.config.replenishment,
+            [(self.site, spec.sku) for spec in DEMO_SHELVES],
+            end,
+            window_days=days,
+        )
+        return suggest(read.inputs, SuggestOptions(seed=self.options.seed))

@@ -96,6 +96,7 @@ class DemoPrinter:
             flush=True,
         )
         self.kpis()
+        self.suggestions()
 
     def kpis(self) -> None:
         """The short KPI summary: each shelf and the site, since the demo began."""
@@ -116,6 +117,31 @@ class DemoPrinter:
                 f"{_num(k.turns_per_year, 8, '.0f')} {k.stockout_events:9d} "
                 f"{_num(k.fill_rate, 9, '.1%')} {k.orders_placed:6d} "
                 f"{_num(k.on_time_rate, 7, '.0%')} {_num(k.forecast_mae, 7, '.1f')}"
+            )
+        print("\n".join(lines), file=self.out, flush=True)
+
+    def suggestions(self) -> None:
+        """Better agreement terms per shelf, from its demand so far (`vmi suggest`)."""
+        found = self.demo.suggestions()
+        if not found:
+            return
+        lines = ["Agreement terms, replayed on a year of each shelf's demand so far:"]
+        for s in found:
+            now, cur = s.current_effect, s.current
+            flags = f" [{', '.join(f.value for f in s.flags)}]" if s.flags else ""
+            today = (
+                f"service {cur.service_level:.0%}: stock {now.avg_on_hand:.0f}, "
+                f"fill {now.fill_rate:.1%}, {now.stockout_days_per_year:.0f} stockout d/yr"
+            )
+            if s.suggested is None or s.suggested_effect is None:
+                lines.append(f"    {s.sku:<8} keep {today}{flags}")
+                continue
+            new, eff = s.suggested, s.suggested_effect
+            lines.append(
+                f"    {s.sku:<8} {today} -> service {new.service_level:.1%}, review "
+                f"{new.review_period_days:g} d: stock {eff.avg_on_hand:.0f}, fill "
+                f"{eff.fill_rate:.1%}, {eff.stockout_days_per_year:.0f} stockout d/yr "
+                f"({s.reason}){flags}"
             )
         print("\n".join(lines), file=self.out, flush=True)
 

@@ -32,6 +32,7 @@ def main(args: argparse.Namespace) -> int:
             end,
             catalog=catalog,
             noise_units=config.replenishment.noise_units,
+            rules=config.replenishment,
         )
         rows = group_rows(rows, GroupBy(args.by))
     finally:

@@ -12,8 +12,10 @@ Definitions, all over `[start, end)`:
   (`cloud.replenishment.demand.daily_demand_arrays`: decreases beyond the
   noise deadband, refills excluded), summed over the window's days.
 - **Turnover**: consumption per year over average stock
-  (`consumed * 365 / window days / avg_on_hand`); **days of supply**: average
-  stock over consumption per day. Both None without stock or consumption.
+  (`consumed_per_day * 365 / avg_on_hand`, `consumed_per_day` being the
+  consumption over the known time, so a shelf read for only part of the
+  window is not diluted); **days of supply**: average stock over consumption
+  per day. Both None without (positive) stock or consumption.
 - **Stockouts**: an episode is a stretch of known time with stock on hand
   at or below 0; `stockout_events` counts the episodes in the window (one
   under way at the first reading counts), `stockout_hours` their time.
@@ -88,6 +90,7 @@ class Kpis:
     window_days: float
     known_hours: float
     consumed: float
+    consumed_per_day: float  # over the known time (0 when nothing is known)
     avg_on_hand: float | None
     turns_per_year: float | None
     days_of_supply: float | None
@@ -158,10 +161,8 @@ def key_kpis(
     window_days = window_s / _DAY_S
     avg_on_hand = stock_s / known_s if known_s > 0 else None
     in_stock_days = (known_s - stockout_s) / _DAY_S
-    per_day = consumed / window_days
-    turns = (
-        consumed * 365.0 / window_days / avg_on_hand if avg_on_hand and avg_on_hand > 0 else None
-    )
+    per_day = consumed / (known_s / _DAY_S) if known_s > 0 else 0.0
+    turns = per_day * 365.0 / avg_on_hand if avg_on_hand is not None and avg_on_hand > 0 else None
     supply = avg_on_hand / per_day if avg_on_hand is not None and per_day > 0 else None
 
     ordered = sorted(forecasts, key=lambda f: f.time)
@@ -202,6 +203,7 @@ def key_kpis(
         window_days=window_days,
         known_hours=known_s / _HOUR_S,
         consumed=consumed,
+        consumed_per_day=per_day,
         avg_on_hand=avg_on_hand,
         turns_per_year=turns,
         days_of_supply=supply,
@@ -244,7 +246,7 @@ def rollup(group: Sequence[Kpis]) -> Kpis:
     consumed = sum(k.consumed for k in group)
     stock = [k.avg_on_hand for k in group if k.avg_on_hand is not None]
     avg_on_hand = float(sum(stock)) if stock else None
-    per_day = consumed / window_days
+    per_day = sum(k.consumed_per_day for k in group)
     lost = sum(k.lost_units for k in group)
     placed = sum(k.orders_placed for k in group)
     units = sum(k.ordered_units for k in group)
@@ -261,11 +263,10 @@ def rollup(group: Sequence[Kpis]) -> Kpis:
         window_days=window_days,
         known_hours=sum(k.known_hours for k in group),
         consumed=consumed,
+        consumed_per_day=per_day,
         avg_on_hand=avg_on_hand,
         turns_per_year=(
-            consumed * 365.0 / window_days / avg_on_hand
-            if avg_on_hand is not None and avg_on_hand > 0
-            else None
+            per_day * 365.0 / avg_on_hand if avg_on_hand is not None and avg_on_hand > 0 else None
         ),
         days_of_supply=avg_on_hand / per_day if avg_on_hand is not None and per_day > 0 else None,
         stockout_events=sum(k.stockout_events for k in group),

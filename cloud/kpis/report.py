@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from cloud.catalog import AgreementSpec, Catalog
 from cloud.catalog.schema import SiteSpec
+from cloud.config import ReplenishmentConfig
 from cloud.kpis.measure import Forecast, Kpis, OrderFacts, key_kpis, rollup
 from cloud.orders import Order, OrderBook, OrderStatus
 from cloud.replenishment.demand import DEFAULT_NOISE_UNITS
@@ -59,8 +60,14 @@ def kpi_report(
     *,
     catalog: Catalog | None = None,
     noise_units: float = DEFAULT_NOISE_UNITS,
+    rules: ReplenishmentConfig | None = None,
 ) -> list[KpiRow]:
-    """One row per key (sorted), over `[start, end)`."""
+    """One row per key (sorted), over `[start, end)`.
+
+    An order is due after the agreement's lead time, or where no agreement
+    covers the pair, after the configured rule's (`rules`; None: not rated
+    unless the supplier gave an expected arrival).
+    """
     wanted = sorted(set(keys))
     if not wanted:
         return []
@@ -86,7 +93,9 @@ def kpi_report(
             end,
             orders=by_key.get(key, []),
             forecasts=forecasts.get(key, []),
-            agreed_lead_time_days=lead.get(key),
+            agreed_lead_time_days=lead.get(
+                key, rules.rule_for(sku).lead_time_days if rules is not None else None
+            ),
             noise_units=noise_units,
         )
         rows.append(

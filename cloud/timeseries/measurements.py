@@ -239,6 +239,36 @@ COLLECTOR_REJECTS = Measurement(
     fields=(Column("count", "integer", "messages rejected for that reason"),),
 )
 
+KPI = Measurement(
+    "kpi",
+    "The KPIs of one (site, SKU) over the trailing window, written by the KPI job.",
+    tags=(
+        _SITE,
+        _SKU,
+        _tag("supplier", "supplier managing the SKU at the site"),
+        _tag("customer", "customer owning the site"),
+    ),
+    fields=(
+        Column("window_days", "float", "length of the window the figures are over"),
+        Column("consumed", "float", "units consumed in the window"),
+        Column("avg_on_hand", "float", "time-weighted mean units on hand"),
+        Column("turns_per_year", "float", "consumption per year / average stock"),
+        Column("days_of_supply", "float", "average stock / consumption per day"),
+        Column("stockout_events", "integer", "episodes with nothing on hand"),
+        Column("stockout_hours", "float", "hours with nothing on hand"),
+        Column("lost_units", "float", "estimated demand not served while empty"),
+        Column("fill_rate", "float", "consumed / (consumed + lost_units)"),
+        Column("orders_placed", "integer", "orders created in the window, not cancelled"),
+        Column("avg_order_qty", "float", "their mean quantity"),
+        Column("deliveries", "integer", "orders received in the window"),
+        Column("on_time_rate", "float", "share of rated deliveries received by their due day"),
+        Column("avg_lead_time_days", "float", "mean days from created to received"),
+        Column("forecast_bias", "float", "mean daily forecast - actual"),
+        Column("forecast_mae", "float", "mean absolute daily forecast error"),
+        Column("forecast_mase", "float", "MAE / the naive forecast's MAE"),
+    ),
+)
+
 MEASUREMENTS: tuple[Measurement, ...] = (
     STOCK_LEVEL,
     STOCK_EVENT,
@@ -248,6 +278,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     ALERT,
     COLLECTOR_HEALTH,
     COLLECTOR_REJECTS,
+    KPI,
 )
 
 _BY_NAME = {m.name: m for m in MEASUREMENTS}

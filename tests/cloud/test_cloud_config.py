@@ -41,6 +41,11 @@ def test_sku_overrides_inherit_the_configured_default(tmp_path: Path) -> None:
         ("[mqtt]\nshare_group = 'a/b'\n", "share_group"),
         ("[replenishment.default]\nlead_time_days = -1\n", "lead_time_days"),
         ("[nope]\n", "nope"),
+        ("[kpis]\nwindow_days = 0\n", "window_days"),
+        ("[kpis]\nwindow_days = 367\n", "window_days"),
+        ("[kpis]\ninterval_s = 0\n", "interval_s"),
+        ("[kpis]\nenabled = 'maybe'\n", "enabled"),
+        ("[kpis]\nwindow = 30\n", "window"),
     ],
 )
 def test_bad_configs_are_refused(tmp_path: Path, text: str, complaint: str) -> None:
@@ -48,3 +53,12 @@ def test_bad_configs_are_refused(tmp_path: Path, text: str, complaint: str) -> N
     path.write_text(text)
     with pytest.raises(ConfigError, match=complaint):
         load_cloud_config(path)
+
+
+def test_the_kpi_job_defaults_to_hourly_over_30_days(tmp_path: Path) -> None:
+    sample = load_cloud_config(ROOT / "cloud" / "sample.toml").kpis
+    assert (sample.enabled, sample.window_days, sample.interval_s) == (True, 30, 3600.0)
+    path = tmp_path / "cloud.toml"
+    path.write_text("[kpis]\nenabled = false\nwindow_days = 366\ninterval_s = 0.5\n")
+    kpis = load_cloud_config(path).kpis
+    assert (kpis.enabled, kpis.window_days, kpis.interval_s) == (False, 366, 0.5)

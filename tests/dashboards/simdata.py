@@ -8,7 +8,9 @@ received after the lead time (one is cancelled). Gateways report status every
 five minutes; one goes offline for good, one drops off for half an hour, one
 loses its network and builds an outbox backlog, two report a faulted driver.
 Collectors report their health every two minutes; one restarts (its counters
-start again from zero).
+start again from zero). The KPI job writes every shelf's KPIs over a 30-day
+window every hour (a shelf without demand has no ratios; one whose deliveries
+had no due day has no on-time rate).
 
 Everything is deterministic for a seed, and every state a panel shows (a
 shelf below its reorder point, an open order, an offline device, a dead
@@ -30,6 +32,8 @@ STEP_MS = 10 * MINUTE_MS  # stock levels
 PROJECTION_EVERY_MS = 30 * MINUTE_MS
 STATUS_EVERY_MS = 5 * MINUTE_MS
 HEALTH_EVERY_MS = 2 * MINUTE_MS
+KPI_EVERY_MS = HOUR_MS
+KPI_WINDOW_DAYS = 30.0
 HISTORY_MS = 3 * DAY_MS
 
 # The values the query test picks for the template variables: each has data
@@ -83,6 +87,7 @@ DEVICES = (
     ("bravo-works", "gw-02"),
 )
 COLLECTORS = ("vmi-collector-a", "vmi-collector-b")
+CUSTOMERS = {"acme-north": "acme", "acme-south": "acme", "bravo-works": "bravo"}
 CONFIG_HASHES = {key: hashlib.sha256("/".join(key).encode()).hexdigest()[:12] for key in DEVICES}
 
 
@@ -162,6 +167,7 @@ def simulate(now_ms: int, seed: int = 7) -> list[Point]:
     _device_status(history, rng, start, end, offline_for_good)
     _device_events(history, start, end)
     _collectors(history, rng, start, end)
+    _kpis(history, rng, start, end)
     history.points.sort(key=lambda p: p.time_ms)
     return history.points
 
@@ -532,6 +538,52 @@ def _collectors(history: _History, rng: random.Random, start: int, end: int) -> 
                         {"count": count},
                         t,
                     )
+
+
+def _kpis(history: _History, rng: random.Random, start: int, end: int) -> None:
+    """Every shelf's KPIs over the trailing window, hourly, as `cloud/kpis` writes them."""
+    keys = sorted({(s.site, s.sku) for s in SHELVES})
+    for t in range(start + KPI_EVERY_MS, end + 1, KPI_EVERY_MS):
+        for site, sku in keys:
+            specs = [s for s in SHELVES if (s.site, s.sku) == (site, sku)]
+            demand = sum(s.demand_per_day for s in specs)
+            stock = sum(s.start_units for s in specs) * rng.uniform(0.45, 0.6)
+            consumed = round(demand * KPI_WINDOW_DAYS * rng.uniform(0.85, 1.0), 1)
+            events = 1 if demand > 40 else 0
+            hours = round(events * rng.uniform(2, 9), 2)
+            lost = round(hours / 24 * demand, 2)
+            deliveries = round(demand * KPI_WINDOW_DAYS / (demand * 5)) if demand else 0
+            fields: dict[str, object] = {
+                "window_days": KPI_WINDOW_DAYS,
+                "consumed": consumed,
+                "avg_on_hand": round(stock, 2),
+                "turns_per_year": round(consumed * 365 / KPI_WINDOW_DAYS / stock, 3),
+                "stockout_events": events,
+                "stockout_hours": hours,
+                "lost_units": lost,
+                "orders_placed": deliveries,
+                "deliveries": deliveries,
+            }
+            if demand:
+                mae = round(demand * rng.uniform(0.15, 0.35), 3)
+                fields |= {
+                    "days_of_supply": round(stock / (consumed / KPI_WINDOW_DAYS), 3),
+                    "fill_rate": round(consumed / (consumed + lost), 4),
+                    "avg_order_qty": round(demand * 5, 1),
+                    "avg_lead_time_days": round(LEAD_DAYS + rng.uniform(-0.2, 0.8), 3),
+                    "forecast_bias": round(demand * rng.uniform(-0.1, 0.1), 3),
+                    "forecast_mae": mae,
+                    "forecast_mase": round(mae / (demand * 0.3), 3),
+                }
+                if site != "bravo-works":  # its deliveries had no due day: not rated
+                    fields["on_time_rate"] = round(rng.choice((0.5, 0.75, 0.8, 1.0)), 2)
+            tags = {
+                "site": site,
+                "sku": sku,
+                "supplier": specs[0].supplier,
+                "customer": CUSTOMERS[site],
+            }
+            history.add("kpi", tags, fields, t)
 
 
 def lines(points: list[Point]) -> Iterator[str]:

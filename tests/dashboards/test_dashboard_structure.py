@@ -41,9 +41,10 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
             yield from _walk(value, f"{path}[{i}]")
 
 
-def test_there_are_the_four_boards() -> None:
+def test_there_are_the_five_boards() -> None:
     titles = sorted(board["title"] for board in BOARDS.values())
     assert titles == [
+        "VMI: KPIs",
         "VMI: SKU detail",
         "VMI: collector internals",
         "VMI: fleet health",

@@ -49,6 +49,15 @@ def test_the_fleet_wide_sensor_check_runs_in_one_worker() -> None:
     assert worker_config(tuned, 2).replenishment.window_days == 60
 
 
+def test_the_kpi_job_runs_in_one_worker() -> None:
+    config = CloudConfig.model_validate({"kpis": {"window_days": 7, "interval_s": 60}})
+    jobs = [worker_config(config, i).kpis for i in range(3)]
+    assert [k.enabled for k in jobs] == [True, False, False]
+    assert {(k.window_days, k.interval_s) for k in jobs} == {(7, 60.0)}
+    off = CloudConfig.model_validate({"kpis": {"enabled": False}})
+    assert not any(worker_config(off, i).kpis.enabled for i in range(3))
+
+
 def test_two_workers_store_everything_and_stop_together(
     tmp_path: Path, mosquitto: MosquittoServer, influx_db_url: str, unique_id: str, broker: Broker
 ) -> None:

@@ -86,3 +86,27 @@ def test_a_missing_config_is_a_clear_error(
 ) -> None:
     assert main(["report", "kpis", "--config", str(tmp_path / "nope.toml")]) == 2
     assert "vmi: error:" in capsys.readouterr().err
+
+
+def test_without_an_agreement_orders_are_due_after_the_configured_lead_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _world(tmp_path)
+    orders = OrderBook(f"sqlite:///{tmp_path / 'orders.db'}")
+    (order,) = orders.orders("north")
+    orders.receive_refill(order.id, order.created_at + timedelta(days=1.5), 60)  # on time
+    late = orders.create(
+        site="north", sku="NUT", quantity=10, reason="test", on_hand=1,
+        rate_per_day=5, at=order.created_at,
+    )  # fmt: skip
+    assert late is not None
+    orders.receive_refill(late.id, order.created_at + timedelta(days=4), 10)
+    orders.close()
+    with config.open("a") as f:
+        f.write("[replenishment.default]\nlead_time_days = 2\n")
+    argv = ["report", "kpis", "--config", str(config), "--days", "10", "--format", "csv"]
+    assert main(argv) == 0
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert float(rows["north/BOLT"]["on_time_rate"]) == 1.0
+    assert float(rows["north/NUT"]["on_time_rate"]) == 0.0
+    assert float(rows["north/NUT"]["avg_lead_time_days"]) == pytest.approx(4.0)

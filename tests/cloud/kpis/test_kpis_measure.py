@@ -133,3 +133,14 @@ def test_a_forecast_made_at_the_very_start_of_a_stockout_is_not_before_it() -> N
     before = key_kpis(points, T0, END, forecasts=[Forecast(at(0.5), 100.0)])
     assert before.lost_units == pytest.approx(100.0)
     assert at_start.lost_units == pytest.approx(10 / 9)  # the in-stock rate: 10 in 9 days
+
+
+def test_a_shelf_read_for_part_of_the_window_is_not_diluted() -> None:
+    # Read only over the last 3 days: 30, 20, 10 at days 7, 8 and 9 (10 a day).
+    k = key_kpis([pt(7, 30), pt(8, 20), pt(9, 10)], T0, END)
+    assert k.consumed_per_day == pytest.approx(20 / 3)
+    assert k.avg_on_hand == pytest.approx(20.0)
+    assert k.days_of_supply == pytest.approx(20 / (20 / 3))
+    assert k.turns_per_year == pytest.approx(20 / 3 * 365 / 20)
+    g = rollup([k, key_kpis(SERIES, T0, END)])
+    assert g.consumed_per_day == pytest.approx(20 / 3 + 7.5)
