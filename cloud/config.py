@@ -219,6 +219,31 @@ class KpiConfig(_Strict):
     )
 
 
+class SuggestionsConfig(_Strict):
+    """The suggestions job: better agreement terms per (site, SKU), recorded for the API
+    (see cloud/suggest/job.py)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Run the suggestions job here; `--workers` leaves it to worker 0.",
+    )
+    window_days: int = Field(
+        default=90, ge=7, le=366, description="Days of each key's demand the replay draws from."
+    )
+    interval_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="Compute and record them this often (real seconds); the first run is "
+        "one interval after start.",
+    )
+    target_fill_rate: float = Field(
+        default=0.98,
+        gt=0,
+        lt=1,
+        description="Fill rate suggested terms must reach where the rule sets none.",
+    )
+
+
 class CloudConfig(_Strict):
     """The whole cloud service configuration."""
 
@@ -230,6 +255,7 @@ class CloudConfig(_Strict):
     metrics: MetricsConfig = MetricsConfig()
     limits: LimitsConfig = LimitsConfig()
     kpis: KpiConfig = KpiConfig()
+    suggestions: SuggestionsConfig = SuggestionsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
     max_held_messages: int = Field(
         default=20_000,

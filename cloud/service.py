@@ -7,12 +7,13 @@ r"""The cloud service: builds every part from the config, wires them, starts the
                                                               chart writer, notifier woken
     order book --every change--> chart writer (order points)
     KPI writer (hourly): levels, projections, orders, catalog --> `kpi` points
+    suggestions job (daily): levels, orders, catalog --> replay --> suggestion book (SQL)
 
 The collector and the replenisher never import each other: they meet here.
 This is the one place that starts the service's threads: the collector's
 decode and write loops, the replenisher's rounds, the sensor watch, the
-health reporter and the KPI writer run in threads started here, all ended by
-one stop event.
+health reporter, the KPI writer and the suggestions job run in threads
+started here, all ended by one stop event.
 The chart writer, the webhook notifier and the metrics server each drain or
 serve from one worker of their own, started and stopped here too; paho runs
 its network thread for the collector.
@@ -38,6 +39,8 @@ from cloud.replenishment.alert_state import AlertState
 from cloud.replenishment.metrics import replenisher_metrics
 from cloud.replenishment.replenisher import Replenisher
 from cloud.replenishment.sensor_watch import SensorWatch
+from cloud.suggest.book import SuggestionBook
+from cloud.suggest.job import SuggestJob
 from cloud.timeseries import open_store
 from vmi.clock import Clock, SystemClock
 from vmi.runtime import setup_logging
@@ -111,6 +114,16 @@ class CloudService:
             noise_units=config.replenishment.noise_units,
             rules=config.replenishment,
         )
+        self.suggestion_book = SuggestionBook(config.orders.url)
+        self.suggestions = SuggestJob(
+            config.suggestions,
+            config.replenishment,
+            store=self.store,
+            orders=self.orders,
+            book=self.suggestion_book,
+            clock=clock,
+            catalog=self.catalog,
+        )
 
     # ---- wiring -------------------------------------------------------------
 
@@ -149,6 +162,8 @@ class CloudService:
             self._thread("health", self.health.run, self._stop)
         if self.config.kpis.enabled:
             self._thread("kpis", self.kpis.run, self._stop)
+        if self.config.suggestions.enabled:
+            self._thread("suggestions", self.suggestions.run, self._stop)
         if self.metrics is not None:
             self.metrics.start()
 
@@ -170,6 +185,7 @@ class CloudService:
         self.notifier.stop(timeout_s=15)
         self.charts.stop()
         self.orders.close()
+        self.suggestion_book.close()
         self.alert_state.close()
         if self.catalog is not None:
             self.catalog.close()

@@ -14,8 +14,8 @@ Worker `i` runs the configured collector with:
   had not acknowledged when it died waits for it at the broker;
 * `share_group` as configured, else derived from the client id;
 * device status (not shared), the fleet-wide silent-sensor check, the KPI
-  job and `/metrics` only on worker 0; every worker writes its own
-  `collector_health`.
+  and suggestions jobs and `/metrics` only on worker 0; every worker writes
+  its own `collector_health`.
 
 The parent only supervises: SIGINT/SIGTERM stops the workers cleanly
 (SIGTERM to each); if a worker dies, the others are stopped and the command
@@ -56,12 +56,16 @@ def worker_config(config: CloudConfig, index: int) -> CloudConfig:
     )
     metrics = config.metrics if index == 0 else MetricsConfig()
     kpis = config.kpis.model_copy(update={"enabled": config.kpis.enabled and index == 0})
+    suggestions = config.suggestions.model_copy(
+        update={"enabled": config.suggestions.enabled and index == 0}
+    )
     return config.model_copy(
         update={
             "mqtt": worker_mqtt,
             "metrics": metrics,
             "replenishment": replenishment,
             "kpis": kpis,
+            "suggestions": suggestions,
         }
     )
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from cloud.config import load_cloud_config
+from cloud.config import CloudConfig, load_cloud_config
+from cloud.ingest.workers import worker_config
 from vmi.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,9 @@ def test_sku_overrides_inherit_the_configured_default(tmp_path: Path) -> None:
         ("[kpis]\ninterval_s = 0\n", "interval_s"),
         ("[kpis]\nenabled = 'maybe'\n", "enabled"),
         ("[kpis]\nwindow = 30\n", "window"),
+        ("[suggestions]\nwindow_days = 6\n", "window_days"),
+        ("[suggestions]\ntarget_fill_rate = 1.0\n", "target_fill_rate"),
+        ("[suggestions]\ninterval_s = -1\n", "interval_s"),
     ],
 )
 def test_bad_configs_are_refused(tmp_path: Path, text: str, complaint: str) -> None:
@@ -53,6 +57,16 @@ def test_bad_configs_are_refused(tmp_path: Path, text: str, complaint: str) -> N
     path.write_text(text)
     with pytest.raises(ConfigError, match=complaint):
         load_cloud_config(path)
+
+
+def test_the_suggestions_job_defaults_to_daily_over_90_days(tmp_path: Path) -> None:
+    sample = load_cloud_config(ROOT / "cloud" / "sample.toml").suggestions
+    assert (sample.enabled, sample.window_days, sample.interval_s) == (True, 90, 86_400.0)
+    assert sample.target_fill_rate == 0.98
+    config = CloudConfig.model_validate({"suggestions": {"window_days": 30}})
+    jobs = [worker_config(config, i).suggestions for i in range(3)]
+    assert [j.enabled for j in jobs] == [True, False, False]
+    assert {j.window_days for j in jobs} == {30}
 
 
 def test_the_kpi_job_defaults_to_hourly_over_30_days(tmp_path: Path) -> None:
