@@ -87,6 +87,25 @@ def override(name: str, *properties: tuple[str, Any]) -> Json:
     }
 
 
+def sku_link_override() -> Json:
+    """The `sku` column of a table, titled and linked to the SKU detail board."""
+    return override(
+        "sku",
+        ("displayName", "SKU"),
+        (
+            "links",
+            [
+                {
+                    "title": "SKU detail",
+                    "url": f"/d/{SKU_UID}?var-supplier=${{__data.fields.supplier}}"
+                    "&var-site=${__data.fields.site}&var-sku=${__data.fields.sku}"
+                    "&${__url_time_range}",
+                }
+            ],
+        ),
+    )
+
+
 def field_config(
     *,
     unit: str | None = None,
@@ -547,21 +566,7 @@ def supplier_overview() -> Json:
         overrides=[
             override("supplier", ("displayName", "Supplier")),
             override("site", ("displayName", "Site")),
-            override(
-                "sku",
-                ("displayName", "SKU"),
-                (
-                    "links",
-                    [
-                        {
-                            "title": "SKU detail",
-                            "url": f"/d/{SKU_UID}?var-supplier=${{__data.fields.supplier}}"
-                            "&var-site=${__data.fields.site}&var-sku=${__data.fields.sku}"
-                            "&${__url_time_range}",
-                        }
-                    ],
-                ),
-            ),
+            sku_link_override(),
             override("on_hand", ("displayName", "On hand"), ("decimals", 0)),
             override("reorder_point", ("displayName", "Reorder point"), ("decimals", 0)),
             override(
@@ -1669,21 +1674,7 @@ def kpi_board() -> Json:
                 override("supplier", ("displayName", "Supplier")),
                 override("customer", ("displayName", "Customer")),
                 override("site", ("displayName", "Site")),
-                override(
-                    "sku",
-                    ("displayName", "SKU"),
-                    (
-                        "links",
-                        [
-                            {
-                                "title": "SKU detail",
-                                "url": f"/d/{SKU_UID}?var-supplier=${{__data.fields.supplier}}"
-                                "&var-site=${__data.fields.site}&var-sku=${__data.fields.sku}"
-                                "&${__url_time_range}",
-                            }
-                        ],
-                    ),
-                ),
+                sku_link_override(),
                 override("consumed", ("displayName", "Consumed"), ("decimals", 0)),
                 override("avg_on_hand", ("displayName", "Avg on hand"), ("decimals", 1)),
                 override("turns_per_year", ("displayName", "Turns / year"), ("decimals", 1)),

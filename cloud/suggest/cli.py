@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import argparse
 
-from cloud.catalog import Catalog
 from cloud.config import load_cloud_config
 from cloud.kpis.report import stored_keys
-from cloud.orders import OrderBook
+from cloud.readers import open_readers
 from cloud.suggest.book import SuggestionBook
 from cloud.suggest.inputs import read_inputs
 from cloud.suggest.suggest import Suggestion, SuggestOptions, suggest
-from cloud.timeseries import open_store
 from vmi.clock import SystemClock
 
 
 def main(args: argparse.Namespace) -> int:
-    """Entry of `vmi suggest` (options: config, site, sku, days, save)."""
+    """Entry of `vmi suggest` (options: config, site, sku, days, target_fill_rate, save)."""
     config = load_cloud_config(args.config)
-    store = open_store(config.store.url, create_database=False, token=config.store.token_value())
-    orders = OrderBook(config.orders.url)
-    catalog = Catalog(config.catalog.url) if config.catalog.url else None
-    try:
+    saved = ""
+    with open_readers(config) as r:
         now = SystemClock().now()
-        keys = stored_keys(store, args.site, args.sku)
+        keys = stored_keys(r.store, args.site, args.sku)
         read = read_inputs(
-            store, orders, catalog, config.replenishment, keys, now, window_days=args.days
+            r.store, r.orders, r.catalog, config.replenishment, keys, now, window_days=args.days
         )
         found = suggest(read.inputs, SuggestOptions(target_fill_rate=args.target_fill_rate))
-        saved = ""
         if args.save:
             book = SuggestionBook(config.orders.url)
             try:
@@ -36,11 +31,6 @@ def main(args: argparse.Namespace) -> int:
             finally:
                 book.close()
             saved = f"\n{len(rows)} suggestions recorded as open (see GET /suggestions)."
-    finally:
-        store.close()
-        orders.close()
-        if catalog is not None:
-            catalog.close()
     print(table(found) + saved)
     return 0
 
