@@ -213,6 +213,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run several worlds instead (e.g. 1-8 or 1,3,5): one table, per seed and pattern",
     )
     sim_eval.add_argument(
+        "--per-kind",
+        action="store_true",
+        help="with --seeds: one world per (seed, demand pattern), baselines tuned to each",
+    )
+    sim_eval.add_argument(
         "--config",
         metavar="FILE",
         help="cloud config (TOML): run the engine on its [replenishment] settings "

@@ -1,8 +1,10 @@
 """`vmi sim evaluate`: run the comparison, print the table, write the table and the plots.
 
 With `--seeds` it runs each seed's world instead and prints one table of them
-(per seed and demand pattern). `--config` takes a cloud config file and runs
-the engine on its `[replenishment]` settings instead of the shipped defaults.
+(per seed and demand pattern); `--per-kind` splits each seed's world by
+demand pattern and tunes the baselines to each part alone. `--config` takes
+a cloud config file and runs the engine on its `[replenishment]` settings
+instead of the shipped defaults.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from tqdm import tqdm
 
 from cloud.config import ReplenishmentConfig, load_cloud_config
 from firmware_sim.evaluate import seeds as seed_tables
+from firmware_sim.evaluate.demand import Pattern
 from firmware_sim.evaluate.experiment import evaluate, planned_days
 from firmware_sim.evaluate.report import markdown, write_report
 from firmware_sim.evaluate.scenario import make_scenario
@@ -30,10 +33,16 @@ def main(args: argparse.Namespace) -> int:
     if args.seeds:
         seeds = seed_tables.parse_seeds(args.seeds)
         scenario = make_scenario(args.skus, args.days, seed=seeds[0])
-        total = planned_days(scenario, frontier=False) * len(seeds)
+        worlds = len(seeds) * (len(Pattern) if args.per_kind else 1)
+        total = planned_days(scenario, frontier=False) * worlds
         with _bar(total, args.no_progress) as bar:
             evaluations = seed_tables.evaluate_seeds(
-                seeds, skus=args.skus, days=args.days, config=config, progress=bar
+                seeds,
+                skus=args.skus,
+                days=args.days,
+                config=config,
+                progress=bar,
+                per_kind=args.per_kind,
             )
         paths = seed_tables.write_tables(evaluations, out)
         print(seed_tables.markdown(evaluations))

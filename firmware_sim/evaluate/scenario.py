@@ -7,9 +7,12 @@ day (common random numbers: differences come from the policies alone).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from firmware_sim.evaluate.demand import FloatArray, IntArray, generate_demand
 from firmware_sim.evaluate.leadtime import draw_lead_times
@@ -49,6 +52,17 @@ class Scenario:
         """Per unit and year."""
         result: FloatArray = self.unit_cost * HOLDING_RATE
         return result
+
+    def only(self, skus: npt.NDArray[np.bool_]) -> Scenario:
+        """The same world with only the SKUs `skus` selects (e.g. one demand pattern)."""
+        n = self.n_skus
+        picked: dict[str, Any] = {
+            f.name: getattr(self, f.name)[skus]
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+            and getattr(self, f.name).shape[:1] == (n,)
+        }
+        return dataclasses.replace(self, **picked)
 
     @property
     def history_mean(self) -> FloatArray:

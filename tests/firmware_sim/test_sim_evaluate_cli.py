@@ -132,3 +132,27 @@ def test_vmi_sim_evaluate_takes_a_cloud_config(tmp_path: Path) -> None:
     argv = ["sim", "evaluate", "--skus", "10", "--days", "40", "--config", str(cfg)]
     assert main([*argv, "--out", str(out), "--no-progress"]) == 0
     assert "cycle service >= 90%" in (out / "results.md").read_text()
+
+
+def test_per_kind_tunes_the_baselines_to_each_demand_pattern_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "kinds"
+    argv = ["sim", "evaluate", "--skus", "40", "--days", "60", "--seeds", "3", "--per-kind"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("smooth", "seasonal", "trending", "intermittent"):
+        (row,) = [ln for ln in printed.splitlines() if ln.startswith(f"| 3 | {name} only |")]
+        assert row.count("%") == 3  # the project and both tuned baselines
+    assert "of 4 worlds" in printed
+    with (out / "seeds.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 * 3  # a row per world and policy, no per-pattern rows
+    assert {r["world"] for r in rows} == {
+        "smooth only", "seasonal only", "trending only", "intermittent only",
+    }  # fmt: skip
+    sc = make_scenario(40, 60, seed=3)
+    smooth = sc.only(sc.pattern == 0)
+    assert smooth.n_skus == int((sc.pattern == 0).sum())
+    assert (smooth.demand == sc.demand[sc.pattern == 0]).all()
+    assert smooth.days == sc.days
