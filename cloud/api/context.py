@@ -1,6 +1,6 @@
 """What the API's routes work with, opened once per app: the cloud database
-(catalog, orders, API keys, webhook subscriptions), the time-series store,
-the clock and the request metrics."""
+(catalog, orders, agreement suggestions, API keys, webhook subscriptions),
+the time-series store, the clock and the request metrics."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from cloud.errors import StoreUnavailable
 from cloud.migrations import upgrade
 from cloud.notify.subscriptions import WebhookSubscriptions
 from cloud.orders import OrderBook
+from cloud.suggest.book import SuggestionBook
 from cloud.timeseries import TimeSeriesStore, open_store
 from vmi.clock import Clock, SystemClock
 
@@ -34,6 +35,7 @@ class ApiContext:
     engine: Engine
     catalog: Catalog
     orders: OrderBook
+    suggestions: SuggestionBook
     keys: ApiKeys
     webhooks: WebhookSubscriptions
     store: TimeSeriesStore
@@ -61,6 +63,7 @@ class ApiContext:
         self.webhooks.close()
         self.catalog.close()
         self.orders.close()
+        self.suggestions.close()
         if self.owns_store:
             self.store.close()
         self.engine.dispose()
@@ -90,6 +93,7 @@ def open_context(
     engine = make_engine(settings.database_url)
     catalog = Catalog(settings.database_url)
     orders = OrderBook(settings.database_url)
+    suggestions = SuggestionBook(settings.database_url)
     webhooks = WebhookSubscriptions(engine)
     owns_store = store is None
     opened = store if store is not None else open_store(settings.timeseries_url)
@@ -98,6 +102,7 @@ def open_context(
         engine=engine,
         catalog=catalog,
         orders=orders,
+        suggestions=suggestions,
         keys=ApiKeys(engine),
         webhooks=webhooks,
         store=opened,

@@ -22,6 +22,7 @@ from cloud.api.security import Principal
 from cloud.api.tenancy import View, view_of
 from cloud.catalog import Catalog
 from cloud.orders import OrderBook
+from cloud.suggest.book import SuggestionBook
 from cloud.timeseries import TimeSeriesStore
 from vmi.wire import Identifier
 
@@ -53,12 +54,17 @@ def get_orders(context: ContextDep) -> OrderBook:
     return context.orders
 
 
+def get_suggestions(context: ContextDep) -> SuggestionBook:
+    return context.suggestions
+
+
 def get_store(context: ContextDep) -> TimeSeriesStore:
     return context.store
 
 
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 OrdersDep = Annotated[OrderBook, Depends(get_orders)]
+SuggestionsDep = Annotated[SuggestionBook, Depends(get_suggestions)]
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
 
 

@@ -1,22 +1,26 @@
 """Suggestions in SQL: what was suggested, and who accepted or dismissed it when.
 
-`record` stores a round of suggestions: a key's open suggestion is superseded
-by the new one (kept, with status `superseded`), so the table is the history
-of what the system proposed. Only keys with better terms or a flag are
-stored. `accept` and `dismiss` move an open suggestion once, conditionally
-(the UPDATE's WHERE is the check, as for orders), recording the principal
-and the time; `accept` also writes the terms into the pair's VMI agreement
-in the catalog, in the caller's order: the catalog first, then the record.
+`record` stores a round of suggestions: the open suggestion of every key in
+the round is superseded (kept, with status `superseded`, whether or not the
+round keeps a new one for it), so the table is the history of what the
+system proposed. Only keys with better terms or a flag are stored; at most
+one suggestion per (site, SKU) is open (a partial unique index, as for
+orders: a second concurrent round fails and is retried). `accept` and
+`dismiss` move an open suggestion once, conditionally (the UPDATE's WHERE is
+the check), recording the principal and the time; the caller writes the
+terms into the pair's VMI agreement (`cloud.api.routes.suggestions`). Figures
+that are not finite (a rule with no service level, say) are stored as NULL.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Float, Integer, String, select, update
+from sqlalchemy import CheckConstraint, Float, Index, Integer, String, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
@@ -27,6 +31,7 @@ from cloud.suggest.suggest import Suggestion
 
 _DATABASE = "suggestion database"
 _TEXT_LIMIT = 500
+_OPEN_SQL = text("status = 'open'")
 
 
 class SuggestionStatus(StrEnum):
@@ -47,7 +52,7 @@ class SuggestionNotOpen(CloudError):
         self.status = status
 
 
-class UnknownSuggestion(CloudError):
+class UnknownSuggestion(CloudError, LookupError):
     """No suggestion has this id."""
 
     def __init__(self, suggestion_id: int) -> None:
@@ -61,7 +66,7 @@ class StoredSuggestion(Base):
     __tablename__ = "agreement_suggestion"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    site: Mapped[str] = mapped_column(String(64), index=True)
+    site: Mapped[str] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64))
     supplier: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -70,14 +75,14 @@ class StoredSuggestion(Base):
     target_fill_rate: Mapped[float] = mapped_column(Float)
     flags: Mapped[str] = mapped_column(String(200), default="")  # comma-separated `Flag`s
     reason: Mapped[str] = mapped_column(String(_TEXT_LIMIT), default="")
-    current_service_level: Mapped[float] = mapped_column(Float)
-    current_review_period_days: Mapped[float] = mapped_column(Float)
-    current_reorder_point: Mapped[float] = mapped_column(Float)
-    current_order_up_to: Mapped[float] = mapped_column(Float)
-    current_avg_on_hand: Mapped[float] = mapped_column(Float)
-    current_fill_rate: Mapped[float] = mapped_column(Float)
-    current_stockout_days: Mapped[float] = mapped_column(Float)  # per year
-    current_orders: Mapped[float] = mapped_column(Float)  # per year
+    current_service_level: Mapped[float | None] = mapped_column(Float, default=None)
+    current_review_period_days: Mapped[float | None] = mapped_column(Float, default=None)
+    current_reorder_point: Mapped[float | None] = mapped_column(Float, default=None)
+    current_order_up_to: Mapped[float | None] = mapped_column(Float, default=None)
+    current_avg_on_hand: Mapped[float | None] = mapped_column(Float, default=None)
+    current_fill_rate: Mapped[float | None] = mapped_column(Float, default=None)
+    current_stockout_days: Mapped[float | None] = mapped_column(Float, default=None)  # a year
+    current_orders: Mapped[float | None] = mapped_column(Float, default=None)  # a year
     service_level: Mapped[float | None] = mapped_column(Float, default=None)
     review_period_days: Mapped[float | None] = mapped_column(Float, default=None)
     reorder_point: Mapped[float | None] = mapped_column(Float, default=None)
@@ -90,10 +95,27 @@ class StoredSuggestion(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     note: Mapped[str | None] = mapped_column(String(_TEXT_LIMIT), default=None)
 
+    __table_args__ = (
+        Index(
+            "one_open_suggestion_per_site_sku",
+            "site",
+            "sku",
+            unique=True,
+            sqlite_where=_OPEN_SQL,
+            postgresql_where=_OPEN_SQL,
+        ),
+        Index("ix_agreement_suggestion_site_sku_status", "site", "sku", "status"),
+        CheckConstraint("status IN ('open', 'accepted', 'dismissed', 'superseded')", name="status"),
+    )
+
     @property
     def has_terms(self) -> bool:
         """True if it proposes terms (not only flags)."""
-        return self.service_level is not None
+        return self.service_level is not None and self.review_period_days is not None
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
 
 
 def _row(s: Suggestion, supplier: str | None, at: datetime, window_days: float) -> StoredSuggestion:
@@ -109,22 +131,22 @@ def _row(s: Suggestion, supplier: str | None, at: datetime, window_days: float) 
         target_fill_rate=s.target_fill_rate,
         flags=",".join(f.value for f in s.flags),
         reason=s.reason[:_TEXT_LIMIT],
-        current_service_level=cur.service_level,
-        current_review_period_days=cur.review_period_days,
-        current_reorder_point=cur.reorder_point,
-        current_order_up_to=cur.order_up_to,
-        current_avg_on_hand=now.avg_on_hand,
-        current_fill_rate=now.fill_rate,
-        current_stockout_days=now.stockout_days_per_year,
-        current_orders=now.orders_per_year,
-        service_level=new.service_level if new else None,
-        review_period_days=new.review_period_days if new else None,
-        reorder_point=new.reorder_point if new else None,
-        order_up_to=new.order_up_to if new else None,
-        avg_on_hand=eff.avg_on_hand if eff else None,
-        fill_rate=eff.fill_rate if eff else None,
-        stockout_days=eff.stockout_days_per_year if eff else None,
-        orders=eff.orders_per_year if eff else None,
+        current_service_level=_finite(cur.service_level),
+        current_review_period_days=_finite(cur.review_period_days),
+        current_reorder_point=_finite(cur.reorder_point),
+        current_order_up_to=_finite(cur.order_up_to),
+        current_avg_on_hand=_finite(now.avg_on_hand),
+        current_fill_rate=_finite(now.fill_rate),
+        current_stockout_days=_finite(now.stockout_days_per_year),
+        current_orders=_finite(now.orders_per_year),
+        service_level=_finite(new.service_level if new else None),
+        review_period_days=_finite(new.review_period_days if new else None),
+        reorder_point=_finite(new.reorder_point if new else None),
+        order_up_to=_finite(new.order_up_to if new else None),
+        avg_on_hand=_finite(eff.avg_on_hand if eff else None),
+        fill_rate=_finite(eff.fill_rate if eff else None),
+        stockout_days=_finite(eff.stockout_days_per_year if eff else None),
+        orders=_finite(eff.orders_per_year if eff else None),
     )
 
 
@@ -180,14 +202,18 @@ class SuggestionBook:
         self,
         *,
         sites: Iterable[str] | None = None,
+        sku: str | None = None,
         status: SuggestionStatus | None = SuggestionStatus.OPEN,
     ) -> list[StoredSuggestion]:
-        """Stored suggestions (of `sites`, with `status`; None: any), by site, SKU, id."""
+        """Stored suggestions (of `sites`, of `sku`, with `status`; None: any), by site,
+        SKU, id."""
         stmt = select(StoredSuggestion).order_by(
             StoredSuggestion.site, StoredSuggestion.sku, StoredSuggestion.id
         )
         if sites is not None:
             stmt = stmt.where(StoredSuggestion.site.in_(sorted(set(sites))))
+        if sku is not None:
+            stmt = stmt.where(StoredSuggestion.sku == sku)
         if status is not None:
             stmt = stmt.where(StoredSuggestion.status == status.value)
         with store_errors(_DATABASE), self._sessions() as s:

@@ -19,6 +19,7 @@ from cloud.api.routes.projections import router as projections_router
 from cloud.api.routes.sites import router as sites_router
 from cloud.api.routes.skus import router as skus_router
 from cloud.api.routes.stream import router as stream_router
+from cloud.api.routes.suggestions import router as suggestions_router
 from cloud.api.routes.suppliers import router as suppliers_router
 from cloud.api.routes.webhooks import router as webhooks_router
 
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     projections_router,
     kpis_router,
     orders_router,
+    suggestions_router,
     alerts_router,
     stream_router,
     webhooks_router,

@@ -21,7 +21,8 @@ down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_FLOATS = (
+_OPEN = "status = 'open'"
+_OPTIONAL = (
     "current_service_level",
     "current_review_period_days",
     "current_reorder_point",
@@ -30,8 +31,6 @@ _FLOATS = (
     "current_fill_rate",
     "current_stockout_days",
     "current_orders",
-)
-_OPTIONAL = (
     "service_level",
     "review_period_days",
     "reorder_point",
@@ -56,16 +55,23 @@ def upgrade() -> None:
         sa.Column("target_fill_rate", sa.Float(), nullable=False),
         sa.Column("flags", sa.String(length=200), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        *(sa.Column(name, sa.Float(), nullable=False) for name in _FLOATS),
         *(sa.Column(name, sa.Float(), nullable=True) for name in _OPTIONAL),
         sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agreement_suggestion")),
-        indexes=[IndexSpec(op.f("ix_agreement_suggestion_site"), ("site",))],
+        sa.CheckConstraint(
+            "status IN ('open', 'accepted', 'dismissed', 'superseded')",
+            name=op.f("ck_agreement_suggestion_status"),
+        ),
+        indexes=[
+            IndexSpec(
+                "one_open_suggestion_per_site_sku", ("site", "sku"), unique=True, where=_OPEN
+            ),
+            IndexSpec("ix_agreement_suggestion_site_sku_status", ("site", "sku", "status")),
+        ],
     )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_agreement_suggestion_site"), table_name="agreement_suggestion")
     op.drop_table("agreement_suggestion")

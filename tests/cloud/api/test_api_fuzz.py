@@ -32,6 +32,7 @@ from cloud.api import create_app
 from cloud.api.context import ApiContext
 from cloud.api.routes import ROUTERS
 from cloud.api.security import Role
+from cloud.suggest.suggest import Effect, Flag, Suggestion, Terms
 from cloud.timeseries import LevelPoint
 from cloud.timeseries.measurements import ALERT, PROJECTION
 from tests.cloud.api.conftest import api_settings_for, bearer, new_token
@@ -109,6 +110,20 @@ def seed(client: TestClient, context: ApiContext, headers: dict[str, str]) -> No
             at=now,
             supplier="fastenal",
         )
+    # Suggestions #1-#3: better terms for the agreement, for a pair with no
+    # agreement, and flags only.
+    terms, effect = Terms(0.95, 0.0, 3.0, 10.0), Effect(6.0, 0.97, 4.0, 50.0)
+    better = Terms(0.99, 7.0, 4.0, 12.0)
+    context.suggestions.record(
+        [
+            Suggestion("acme-north", "BOLT-M8", terms, effect, better, effect, 0.98),
+            Suggestion("acme-north", "SKU-0", terms, effect, better, effect, 0.98),
+            Suggestion("acme-north", "SKU-1", terms, effect, None, None, 0.98, (Flag.DEAD_STOCK,)),
+        ],
+        ["fastenal", None, None],
+        now,
+        window_days=90,
+    )
 
 
 class FuzzedApi:

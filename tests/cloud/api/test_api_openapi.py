@@ -24,6 +24,7 @@ from cloud.api.schemas import (
     projections,
     sites,
     skus,
+    suggestions,
     suppliers,
     webhooks,
 )
@@ -62,7 +63,7 @@ def test_lists_are_pages(openapi: dict[str, Any], app: FastAPI) -> None:
 
 def _models() -> list[type[BaseModel]]:
     modules = (agreements, api_keys, customers, devices, kpis, levels, locations, orders)
-    modules += (projections, sites, skus, suppliers, webhooks)
+    modules += (projections, sites, skus, suggestions, suppliers, webhooks)
     return [
         value
         for module in modules

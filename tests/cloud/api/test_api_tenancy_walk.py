@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -30,7 +31,11 @@ from fastapi.testclient import TestClient
 
 from cloud.api.context import ApiContext
 from cloud.api.security import Role
-from tests.cloud.api.api_world import Group, Principal, World, build_world
+from cloud.suggest.suggest import Effect, Suggestion, Terms
+from tests.cloud.api.api_world import Group, Principal, World, build_world, need
+
+# The agreement suggestion recorded for each group's pair (by its SKU), by id.
+SUGGESTION_OF = {"sku-alpha": 1, "sku-gamma": 2, "sku-beta": 3}
 
 # How to fill each path parameter from a group; None: the group has no such object.
 PARAMS: dict[str, Callable[[Group, str], object]] = {
@@ -47,6 +52,7 @@ PARAMS: dict[str, Callable[[Group, str], object]] = {
     "order_id": lambda g, _path: g.order_id,
     "subscription_id": lambda g, _path: g.webhook_id,
     "key_id": lambda g, _path: g.key_id,
+    "suggestion_id": lambda g, _path: SUGGESTION_OF.get(g.sku or ""),
 }
 
 # A valid body for every route that takes one (so the answer is about access,
@@ -77,6 +83,7 @@ BODIES: dict[tuple[str, str], Callable[[Group], dict[str, Any]]] = {
     ("POST", "/orders/{order_id}/ship"): lambda g: {"expected_arrival": "2030-01-01T00:00:00Z"},
     ("POST", "/orders/{order_id}/receive"): lambda g: {"quantity": 1},
     ("POST", "/orders/{order_id}/cancel"): lambda g: {"reason": "walk"},
+    ("POST", "/suggestions/{suggestion_id}/dismiss"): lambda g: {"note": "walk"},
     ("POST", "/webhooks"): lambda g: {
         "url": "https://walk.example/in",
         "tenant": g.supplier or g.customer,
@@ -191,6 +198,22 @@ class Walk:
                 self.collection_route(p, method, path)
 
 
+def record_suggestions(world: World) -> None:
+    """An open suggestion (better terms) for each group's pair, with `SUGGESTION_OF`'s ids."""
+    terms, effect = Terms(0.95, 0.0, 1.0, 2.0), Effect(1.0, 0.9, 3.0, 4.0)
+    groups = (world.alpha, world.gamma, world.beta)
+    found = [
+        Suggestion(
+            need(g.site), need(g.sku), terms, effect, Terms(0.99, 7.0, 2.0, 3.0), effect, 0.98
+        )
+        for g in groups
+    ]
+    rows = world.context.suggestions.record(
+        found, [g.supplier for g in groups], datetime.now(UTC), window_days=90
+    )
+    assert {r.sku: r.id for r in rows} == SUGGESTION_OF
+
+
 def snapshot(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
     """Everything an admin can list."""
     paths = [
@@ -201,6 +224,7 @@ def snapshot(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
         "/agreements",
         "/devices",
         "/orders",
+        "/suggestions",
         "/webhooks",
         "/api-keys",
         "/sites/site-alpha/locations",
@@ -213,6 +237,7 @@ def test_no_route_shows_another_tenants_objects(
     client: TestClient, app: FastAPI, context: ApiContext, admin: dict[str, str]
 ) -> None:
     world: World = build_world(client, context, admin)
+    record_suggestions(world)
     principals = world.principals()
     walk = Walk(client, app)
     assert len(walk.routes) > 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,5 +135,40 @@ def test_the_book_records_decisions_once(tmp_path: Path) -> None:
             book.accept(999, "x", T)
         assert book.suggestions() == []
         assert len(book.suggestions(status=None)) == 2
+    finally:
+        book.close()
+
+
+def test_figures_that_are_not_finite_are_stored_as_null(tmp_path: Path) -> None:
+    s = _suggestion("A")
+    odd = dataclasses.replace(s, current=Terms(float("nan"), 0.0, float("inf"), 200.0))
+    book = SuggestionBook(f"sqlite:///{tmp_path / 'orders.db'}")
+    try:
+        (row,) = book.record([odd], [None], T, window_days=90)
+        (back,) = book.suggestions()
+        assert back.id == row.id
+        assert back.current_service_level is None
+        assert back.current_reorder_point is None
+        assert back.current_order_up_to == 200.0
+    finally:
+        book.close()
+
+
+def test_one_open_suggestion_per_pair_even_outside_record(tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from cloud.suggest.book import _row
+
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    book = SuggestionBook(url)
+    try:
+        book.record([_suggestion("A")], [None], T, window_days=90)
+        with Session(book._engine) as s:
+            s.add(_row(_suggestion("A"), None, T, 90))
+            with pytest.raises(IntegrityError):
+                s.commit()
+        assert book.suggestions(sku="A")[0].sku == "A"
+        assert book.suggestions(sku="B") == []
     finally:
         book.close()
