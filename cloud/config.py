@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from cloud.replenishment.policy import ReplenishmentRule
 from vmi.config_file import load_toml
@@ -244,6 +252,32 @@ class SuggestionsConfig(_Strict):
     )
 
 
+class NotifyConfig(_Strict):
+    """Webhook delivery (see cloud/notify/): where webhooks may go and how many attempts
+    run at once."""
+
+    allow_private: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR or address) and host names that admins' subscriptions may "
+        "reach although they are not public (loopback, private, link-local...); empty: none.",
+    )
+    workers: int = Field(default=8, ge=1, le=256, description="Attempts at once, at most.")
+    per_subscription: int = Field(
+        default=2, ge=1, description="Attempts at once for one subscription, at most."
+    )
+    deadline_s: float = Field(
+        default=30.0, gt=0, le=600, description="One attempt ends after this long in all."
+    )
+
+    @field_validator("allow_private")
+    @classmethod
+    def _allowlist(cls, entries: list[str]) -> list[str]:
+        from cloud.notify.guard import parse_allowlist  # the notifier's own reading
+
+        parse_allowlist(entries)
+        return entries
+
+
 class CloudConfig(_Strict):
     """The whole cloud service configuration."""
 
@@ -256,6 +290,7 @@ class CloudConfig(_Strict):
     limits: LimitsConfig = LimitsConfig()
     kpis: KpiConfig = KpiConfig()
     suggestions: SuggestionsConfig = SuggestionsConfig()
+    notify: NotifyConfig = NotifyConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
     max_held_messages: int = Field(
         default=20_000,

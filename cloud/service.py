@@ -32,7 +32,7 @@ from cloud.ingest.collector import Collector, Committed
 from cloud.ingest.health import HealthReporter
 from cloud.ingest.metrics import collector_metrics
 from cloud.kpis.writer import KpiWriter
-from cloud.notify import CatalogTenants, WebhookNotifier
+from cloud.notify import AddressPolicy, CatalogTenants, WebhookNotifier
 from cloud.orders import Order, OrderBook
 from cloud.prometheus import MetricsServer
 from cloud.replenishment.alert_state import AlertState
@@ -76,6 +76,10 @@ class CloudService:
         self.notifier = WebhookNotifier(
             config.orders.url,
             tenants_of=CatalogTenants(self.catalog) if self.catalog else None,
+            policy=AddressPolicy.from_allowlist(config.notify.allow_private),
+            deadline_s=config.notify.deadline_s,
+            workers=config.notify.workers,
+            per_subscription=config.notify.per_subscription,
         )
         self.replenisher = Replenisher(
             config.replenishment,

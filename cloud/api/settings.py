@@ -120,6 +120,24 @@ class ApiSettings(BaseSettings):
         description="A live stream ends after this long; clients reconnect (EventSource does).",
     )
 
+    webhook_allow_private: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR or address) and host names an admin's webhook may reach "
+        "although they are not public (loopback, private, link-local); the cloud service's "
+        "[notify] allow_private should say the same. Empty: public addresses only.",
+    )
+    webhook_max_per_tenant: int = Field(
+        default=20, ge=1, description="Active webhook subscriptions one tenant may have."
+    )
+
+    @field_validator("webhook_allow_private")
+    @classmethod
+    def _allowlist(cls, entries: list[str]) -> list[str]:
+        from cloud.notify.guard import parse_allowlist
+
+        parse_allowlist(entries)
+        return entries
+
     @field_validator("bootstrap_admin_key")
     @classmethod
     def _strong_bootstrap_key(cls, key: SecretStr | None) -> SecretStr | None:

@@ -3,14 +3,26 @@
 * `payload`: the event envelope and the `X-VMI-Signature` scheme (pure; receivers
   can copy `verify_signature`);
 * `subscriptions`: who receives what (`WebhookSubscriptions`), tenants from the catalog;
-* `delivery`: `WebhookNotifier`, the non-blocking queue and the worker that sends;
+* `delivery`: `WebhookNotifier`, the non-blocking queue, the dispatcher and its
+  bounded pool of senders;
 * `sender`: one signed HTTP attempt; `retry`: what is retried and when;
+* `guard`: where webhooks may go (no loopback, private or metadata addresses:
+  `AddressPolicy`); `transport`: the HTTP client that enforces it at every
+  connection and holds each attempt's deadline;
+* `urls`: URLs as they may be shown (credentials redacted);
 * `ledger`: deliveries and attempts in SQL, and reading the log back;
 * `models`: the tables; `errors`: what goes wrong.
 """
 
 from cloud.notify.delivery import NotifierStats, WebhookNotifier
-from cloud.notify.errors import InvalidSubscription, NotifyError, UnknownSubscription
+from cloud.notify.errors import (
+    BlockedAddress,
+    InvalidSubscription,
+    NotifyError,
+    TooManySubscriptions,
+    UnknownSubscription,
+)
+from cloud.notify.guard import AddressPolicy
 from cloud.notify.ledger import AttemptInfo, DeliveryInfo, DeliveryLedger
 from cloud.notify.models import (
     AttemptOutcome,
@@ -29,21 +41,25 @@ from cloud.notify.payload import (
     verify_signature,
 )
 from cloud.notify.retry import RetryPolicy
-from cloud.notify.sender import shown_url
 from cloud.notify.subscriptions import (
     CatalogTenants,
+    Tenant,
+    TenantRole,
     WebhookSubscriptionCreate,
     WebhookSubscriptionCreated,
     WebhookSubscriptionPublic,
     WebhookSubscriptions,
     WebhookTarget,
 )
+from cloud.notify.urls import redacted_url, shown_url
 
 __all__ = [
     "EVENT_ID_HEADER",
     "SIGNATURE_HEADER",
+    "AddressPolicy",
     "AttemptInfo",
     "AttemptOutcome",
+    "BlockedAddress",
     "CatalogTenants",
     "DeliveryInfo",
     "DeliveryLedger",
@@ -52,6 +68,9 @@ __all__ = [
     "NotifierStats",
     "NotifyError",
     "RetryPolicy",
+    "Tenant",
+    "TenantRole",
+    "TooManySubscriptions",
     "UnknownSubscription",
     "WebhookAttempt",
     "WebhookDelivery",
@@ -65,6 +84,7 @@ __all__ = [
     "build_event",
     "encode_event",
     "event_id",
+    "redacted_url",
     "shown_url",
     "signature",
     "verify_signature",

@@ -5,7 +5,7 @@
     notifier.notify(alert)   # never blocks: a bounded in-memory queue
     notifier.stop()          # bounded; what is pending stays in SQL for the next start
 
-One worker thread does the rest, in three steps:
+One dispatcher thread does the rest, with a bounded pool of sender threads:
 
 1. *Intake*: each queued alert goes to the subscriptions that want it
    (`WebhookSubscriptions.match`), one pending `WebhookDelivery` each, due
@@ -15,18 +15,35 @@ One worker thread does the rest, in three steps:
    redelivered MQTT message, two collectors) is delivered once.
 2. *Dispatch*: each due delivery is claimed with a conditional UPDATE (so
    several notifiers on one database never send the same attempt twice),
-   POSTed with a fresh signature, and the attempt logged (`WebhookAttempt`)
+   handed to a free sender thread (`workers` of them), POSTed with a fresh
+   signature, and the attempt logged (`WebhookAttempt`)
    with what follows: delivered (2xx), retried later (network error, 408,
    425, 429, 5xx: capped exponential backoff with jitter, `Retry-After`
    honoured; `cloud.notify.retry`), failed (other answers), or given up after
    the last attempt. A delivery claimed by a notifier that died is due again
    when its lease ends.
-3. *Wait* for a new alert or the next due retry.
+3. *Wait* for a new alert, a sender to finish, or the next due retry.
 
 Delivery is at-least-once: if the process dies between the receiver's answer
 and the log write, the attempt is repeated. Receivers deduplicate on the event
-id (`X-VMI-Event-Id`, also the body's `id`). One worker sends one request at
-a time: a receiver that answers slowly delays the others by up to `timeout_s`.
+id (`X-VMI-Event-Id`, also the body's `id`).
+
+One slow or hostile receiver cannot stall the others:
+
+* each attempt ends by `deadline_s` in all (DNS, connect, TLS, sending and
+  reading the answer), however the receiver trickles its bytes
+  (`cloud.notify.transport`); `timeout_s` bounds each phase besides;
+* at most `workers` attempts run at once (a bounded thread pool), and at
+  most `per_subscription` of them for one subscription (in this process),
+  so a subscription whose receiver hangs holds at most that many senders;
+  its other due deliveries wait, and the dispatcher passes over them to the
+  other subscriptions' (they are not even read while it is at its cap).
+
+Where a webhook may go: `policy` (`cloud.notify.guard.AddressPolicy`)
+refuses loopback, private, link-local (cloud metadata), multicast and other
+non-public addresses at every connection, DNS rebinding included; its
+allowlist serves only subscriptions an admin made. A refused address fails
+the delivery (not retried) with the reason in the delivery log.
 
 Overflow: the queue holds `queue_size` alerts; a full queue drops the oldest
 (`overflow="drop_oldest"`, the default) or refuses the new alert
@@ -41,8 +58,9 @@ import logging
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -53,20 +71,23 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cloud.errors import StoreError
+from cloud.notify.guard import AddressPolicy
 from cloud.notify.ledger import Claimed, DeliveryLedger, add_deliveries
 from cloud.notify.models import AttemptOutcome, utcnow
 from cloud.notify.payload import build_event, encode_event
 from cloud.notify.retry import RetryPolicy
-from cloud.notify.sender import Answer, post_event, shown_url
-from cloud.notify.subscriptions import WebhookSubscriptions, WebhookTarget
+from cloud.notify.sender import Answer, post_event
+from cloud.notify.subscriptions import Tenant, WebhookSubscriptions, WebhookTarget
+from cloud.notify.transport import guarded_client
+from cloud.notify.urls import shown_url
 from vmi import __version__
 from vmi.wire import Alert
 
 log = logging.getLogger(__name__)
 
 Overflow = Literal["drop_oldest", "drop_newest"]
-TenantsOf = Callable[[Alert], Collection[str]]
-"""Which supplier and customer codes an alert concerns (see `CatalogTenants`)."""
+TenantsOf = Callable[[Alert], Collection[Tenant]]
+"""Which tenants ((role, code) pairs) an alert concerns (see `CatalogTenants`)."""
 
 _INTAKE_TRIES = 3
 
@@ -99,6 +120,10 @@ class WebhookNotifier:
         tenants_of: TenantsOf | None = None,
         retry: RetryPolicy | None = None,
         timeout_s: float = 10.0,
+        deadline_s: float = 30.0,
+        workers: int = 8,
+        per_subscription: int = 2,
+        policy: AddressPolicy | None = None,
         queue_size: int = 1000,
         overflow: Overflow = "drop_oldest",
         batch_size: int = 50,
@@ -113,12 +138,19 @@ class WebhookNotifier:
         `tenants_of`: which tenant codes an alert concerns, for subscriptions
         with a tenant filter (usually `CatalogTenants(catalog)`); without it
         only subscriptions with no tenant filter match. `timeout_s` bounds each
-        phase of a request (connect, write, read). `idle_poll_s`: how often to
-        look for deliveries due from elsewhere (another process, an expired
-        lease). `lease_s`: how long a claim holds (default 3 x timeout + 30 s).
+        phase of a request (connect, write, read), `deadline_s` a whole attempt.
+        `workers`: attempts at once, at most; `per_subscription`: of them for one
+        subscription. `policy`: where webhooks may go (default: public addresses
+        only, no allowlist). `idle_poll_s`: how often to look for deliveries due
+        from elsewhere (another process, an expired lease). `lease_s`: how long a
+        claim holds (default `deadline_s` + 30 s).
         """
         if queue_size < 1 or batch_size < 1:
             raise ValueError("queue_size and batch_size must be at least 1")
+        if workers < 1 or per_subscription < 1:
+            raise ValueError("workers and per_subscription must be at least 1")
+        if not deadline_s > 0 or not timeout_s > 0:
+            raise ValueError("deadline_s and timeout_s must be positive")
         if overflow not in ("drop_oldest", "drop_newest"):
             raise ValueError(f"overflow is drop_oldest or drop_newest, not {overflow!r}")
         self.subscriptions = WebhookSubscriptions(url)
@@ -126,12 +158,16 @@ class WebhookNotifier:
         self.retry = retry or RetryPolicy()
         self._tenants_of = tenants_of
         self._timeout_s = timeout_s
+        self._deadline_s = deadline_s
+        self._workers = workers
+        self._per_subscription = per_subscription
+        self.policy = policy or AddressPolicy()
         self._queue_size = queue_size
         self._overflow: Overflow = overflow
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
         self._store_retry_s = store_retry_s
-        self._lease_s = lease_s if lease_s is not None else 3 * timeout_s + 30.0
+        self._lease_s = lease_s if lease_s is not None else deadline_s + 30.0
         self._rng = rng or random.Random()
         self._cond = threading.Condition()
         self._buffer: deque[Alert] = deque()
@@ -140,6 +176,8 @@ class WebhookNotifier:
         self._wake = False
         self._stats = NotifierStats()
         self._thread: threading.Thread | None = None
+        self._running = 0  # attempts under way
+        self._in_flight: Counter[int] = Counter()  # attempts under way per subscription
 
     # -- public face ----------------------------------------------------------
 
@@ -224,8 +262,8 @@ class WebhookNotifier:
     def stop(self, timeout_s: float = 15.0) -> bool:
         """Stop within about `timeout_s`; True if the worker ended.
 
-        Queued alerts are stored as deliveries first, and a request under way
-        finishes (bounded by `timeout_s` of the constructor). Pending
+        Queued alerts are stored as deliveries first, and the attempts under way
+        finish (bounded by `deadline_s` of the constructor). Pending
         deliveries stay in the database and resume at the next start.
         """
         with self._cond:
@@ -248,30 +286,40 @@ class WebhookNotifier:
 
     def _run(self) -> None:
         headers = {"User-Agent": f"vmi-webhooks/{__version__}"}
-        timeout = httpx.Timeout(self._timeout_s)
-        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as http:
-            while not self._stopping:
-                try:
-                    self._intake()
-                    wait = self._dispatch(http)
-                except (SQLAlchemyError, StoreError) as exc:
-                    self._count(store_errors=1)
-                    log.warning(
-                        "webhooks: database unavailable (%s); again in %.0f s",
-                        exc,
-                        self._store_retry_s,
-                    )
-                    self._sleep(self._store_retry_s)
-                    continue
-                except Exception:  # a bug must not end the worker silently
-                    self._count(store_errors=1)
-                    log.exception(
-                        "webhooks: unexpected error; again in %.0f s", self._store_retry_s
-                    )
-                    self._sleep(self._store_retry_s)
-                    continue
-                self._wait_for_work(wait)
+        http = guarded_client(
+            self.policy,
+            timeout_s=self._timeout_s,
+            headers=headers,
+            max_connections=max(self._workers, 10),
+        )
+        pool = ThreadPoolExecutor(self._workers, thread_name_prefix="webhooks-send")
+        with http:
+            try:
+                self._loop(http, pool)
+            finally:
+                pool.shutdown(wait=True)  # each attempt ends by its deadline
         self._final_intake()
+
+    def _loop(self, http: httpx.Client, pool: ThreadPoolExecutor) -> None:
+        while not self._stopping:
+            try:
+                self._intake()
+                wait = self._dispatch(http, pool)
+            except (SQLAlchemyError, StoreError) as exc:
+                self._count(store_errors=1)
+                log.warning(
+                    "webhooks: database unavailable (%s); again in %.0f s",
+                    exc,
+                    self._store_retry_s,
+                )
+                self._sleep(self._store_retry_s)
+                continue
+            except Exception:  # a bug must not end the worker silently
+                self._count(store_errors=1)
+                log.exception("webhooks: unexpected error; again in %.0f s", self._store_retry_s)
+                self._sleep(self._store_retry_s)
+                continue
+            self._wait_for_work(wait)
 
     def _final_intake(self) -> None:
         try:
@@ -330,21 +378,74 @@ class WebhookNotifier:
 
     # -- dispatch: deliveries to HTTP requests -------------------------------------
 
-    def _dispatch(self, http: httpx.Client) -> float | None:
-        """Send what is due; return the seconds until the next is due (None: nothing pending)."""
-        rows = self.ledger.due(self._batch_size)
-        for delivery_id, claim in rows:
+    def _dispatch(self, http: httpx.Client, pool: ThreadPoolExecutor) -> float | None:
+        """Hand what is due to free senders; return the seconds until the next is due
+        (None: nothing pending, or no sender free: a sender finishing wakes the loop)."""
+        with self._cond:
+            if self._running >= self._workers:
+                return None
+            busy = self._busy()
+        rows = self.ledger.due(self._batch_size, exclude=busy)
+        for delivery_id, claim, subscription_id in rows:
             if self._stopping:
                 return 0.0
             if self._buffer:  # new alerts are stored before older retries go out
                 self._intake()
+            with self._cond:
+                if self._running >= self._workers:
+                    return None
+                if (
+                    subscription_id is not None
+                    and self._in_flight[subscription_id] >= self._per_subscription
+                ):
+                    continue  # at its cap: the others go first, it waits its turn
             claimed = self.ledger.claim(delivery_id, claim, self._lease_s)
             if claimed is not None:
-                self._attempt(http, claimed)
+                self._submit(http, pool, claimed)
         if len(rows) == self._batch_size:
             return 0.0
-        first = self.ledger.next_due()
+        with self._cond:
+            busy = self._busy()
+        first = self.ledger.next_due(exclude=busy)
         return None if first is None else max(0.0, (first - utcnow()).total_seconds())
+
+    def _busy(self) -> set[int]:
+        """Subscriptions with as many attempts under way as they may have (hold `_cond`)."""
+        return {sub for sub, n in self._in_flight.items() if n >= self._per_subscription}
+
+    def _submit(self, http: httpx.Client, pool: ThreadPoolExecutor, delivery: Claimed) -> None:
+        with self._cond:
+            self._running += 1
+            if delivery.subscription_id is not None:
+                self._in_flight[delivery.subscription_id] += 1
+        try:
+            pool.submit(self._send, http, delivery)
+        except RuntimeError:  # the pool is shut down: the lease ends, it is due again
+            self._finished(delivery)
+
+    def _send(self, http: httpx.Client, delivery: Claimed) -> None:
+        """One attempt, on a sender thread; whatever happens, the slot is freed."""
+        try:
+            self._attempt(http, delivery)
+        except (SQLAlchemyError, StoreError) as exc:  # the lease ends; it is tried again
+            self._count(store_errors=1)
+            log.warning("webhooks: database unavailable while sending (%s)", exc)
+        except Exception:  # a bug must not kill the sender silently
+            self._count(store_errors=1)
+            log.exception("webhooks: unexpected error while sending")
+        finally:
+            self._finished(delivery)
+
+    def _finished(self, delivery: Claimed) -> None:
+        with self._cond:
+            self._running -= 1
+            sub = delivery.subscription_id
+            if sub is not None:
+                self._in_flight[sub] -= 1
+                if self._in_flight[sub] <= 0:
+                    del self._in_flight[sub]
+            self._wake = True
+            self._cond.notify_all()
 
     def _attempt(self, http: httpx.Client, delivery: Claimed) -> None:
         target = None
@@ -356,7 +457,7 @@ class WebhookNotifier:
             return
         number = delivery.attempts + 1
         started, t0 = utcnow(), time.monotonic()
-        answer = post_event(http, target, delivery.event, number)
+        answer = post_event(http, target, delivery.event, number, deadline_s=self._deadline_s)
         duration_ms = (time.monotonic() - t0) * 1000.0
         next_at: datetime | None = None
         if answer.delivered:

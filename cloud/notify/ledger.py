@@ -11,12 +11,13 @@ body sent is, since it is what the receiver got.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -91,10 +92,11 @@ class DeliveryLedger:
         with self._sessions.begin() as s:
             return add_deliveries(s, event_id, event_type, site, body, targets)
 
-    def due(self, limit: int) -> list[tuple[int, int]]:
-        """(id, claim) of up to `limit` pending deliveries due now, earliest first."""
+    def due(self, limit: int, exclude: Collection[int] = ()) -> list[tuple[int, int, int | None]]:
+        """(id, claim, subscription id) of up to `limit` pending deliveries due now, earliest
+        first, leaving out those of the subscriptions in `exclude` (busy ones)."""
         stmt = (
-            select(WebhookDelivery.id, WebhookDelivery.claim)
+            select(WebhookDelivery.id, WebhookDelivery.claim, WebhookDelivery.subscription_id)
             .where(
                 WebhookDelivery.status == DeliveryStatus.PENDING.value,
                 WebhookDelivery.next_attempt_at <= utcnow(),
@@ -102,14 +104,19 @@ class DeliveryLedger:
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(limit)
         )
+        if exclude:
+            stmt = stmt.where(_not_of(exclude))
         with self._sessions() as s:
-            return [(row[0], row[1]) for row in s.execute(stmt)]
+            return [(row[0], row[1], row[2]) for row in s.execute(stmt)]
 
-    def next_due(self) -> datetime | None:
-        """When the earliest pending delivery is due; None if nothing is pending."""
+    def next_due(self, exclude: Collection[int] = ()) -> datetime | None:
+        """When the earliest pending delivery (not of a subscription in `exclude`) is due;
+        None if nothing is pending."""
         stmt = select(func.min(WebhookDelivery.next_attempt_at)).where(
             WebhookDelivery.status == DeliveryStatus.PENDING.value
         )
+        if exclude:
+            stmt = stmt.where(_not_of(exclude))
         with self._sessions() as s:
             first: datetime | None = s.scalar(stmt)
         return first
@@ -233,6 +240,12 @@ class DeliveryLedger:
         )
         with self._sessions() as s:
             return [AttemptInfo.model_validate(row) for row in s.scalars(stmt)]
+
+
+def _not_of(subscriptions: Collection[int]) -> ColumnElement[bool]:
+    """Deliveries of none of `subscriptions` (those of deleted ones included)."""
+    column = WebhookDelivery.subscription_id
+    return or_(column.is_(None), column.not_in(sorted(subscriptions)))
 
 
 def add_deliveries(

@@ -1,7 +1,9 @@
 """Webhook tables: who wants alerts (subscriptions), and every delivery and attempt.
 
 * `WebhookSubscription`: a receiver's URL, the secret its deliveries are
-  signed with, and optional filters (tenant, sites, alert kinds).
+  signed with, and optional filters (tenant as a (role, code) pair, sites,
+  alert kinds); `allow_private` if an admin made it (only then may it reach
+  the notifier's allowlisted private addresses, see `cloud.notify.guard`).
 * `WebhookDelivery`: one event for one subscription: the exact body sent,
   where it stands (pending, delivered, failed, given up, cancelled), how many
   attempts it took and when the next is due. Pending rows are the notifier's
@@ -30,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -68,6 +71,11 @@ class WebhookSubscription(Base):
     secret: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(200), default=None)
     tenant: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    # "supplier" or "customer" (a supplier and a customer may share a code); None
+    # without a tenant, and on rows from before roles whose code was ambiguous.
+    tenant_role: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Made by an admin: the notifier's allowlist of private addresses serves it.
+    allow_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sites: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     kinds: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -29,8 +29,9 @@ The receiver recomputes the HMAC over the raw bytes it received (before any
 JSON parsing), compares in constant time, and refuses a `t` more than
 `DEFAULT_TOLERANCE_S` (5 minutes) away from its own clock: a captured request
 cannot be replayed after that window. Each retry is signed afresh with a new
-`t`. `verify_signature` below is self-contained (stdlib only): receivers may
-copy it as it is.
+`t`. `verify_signature` below, with the helpers and constants after it, is
+self-contained (stdlib only): receivers may copy it as it is. It never raises,
+whatever a client sends: a malformed header is simply not a valid signature.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import time
 import uuid
 from datetime import UTC, datetime
@@ -145,6 +147,14 @@ def delivery_headers(
     }
 
 
+MAX_SIGNATURE_HEADER = 4096
+"""A longer `X-VMI-Signature` value is refused unread (ours is under 100 characters)."""
+MAX_SIGNATURES = 8
+"""`v1=` entries compared at most (a sender rotating secrets sends two)."""
+_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658
+_HEX = frozenset("0123456789abcdef")
+
+
 def verify_signature(
     secret: str,
     header: str,
@@ -160,7 +170,29 @@ def verify_signature(
     `tolerance_s` seconds from `now` (default: this machine's clock). Several
     `v1=` entries are accepted (any may match), so a sender can sign with an
     old and a new secret while a secret is being changed.
+
+    Never raises, whatever it is given: a header that is not text, too long,
+    not ASCII, with a timestamp that is not 1 to 12 ASCII digits, a signature
+    that is not 64 lowercase hex digits, more than `MAX_SIGNATURES` of them, a
+    body that is not bytes, a secret that is not text: all False.
     """
+    try:
+        return _verify(secret, header, body, tolerance_s, now)
+    except Exception:  # belt and braces: hostile input answers False, never an error
+        return False
+
+
+def _verify(secret: object, header: object, body: object, tolerance_s: object, now: object) -> bool:
+    if not isinstance(secret, str) or not secret or not isinstance(header, str):
+        return False
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        return False
+    if len(header) > MAX_SIGNATURE_HEADER or not header.isascii():
+        return False
+    limit = _number(tolerance_s)
+    current = time.time() if now is None else _number(now)
+    if limit is None or limit < 0 or current is None or not math.isfinite(current):
+        return False
     timestamp: int | None = None
     candidates: list[str] = []
     for item in header.split(","):
@@ -168,19 +200,32 @@ def verify_signature(
         if not sep:
             return False
         if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
+            if timestamp is not None or not _is_digits(value, _TIMESTAMP_DIGITS):
                 return False
-        elif key == "v1":
+            timestamp = int(value)
+        elif key == "v1" and len(value) == 64 and set(value) <= _HEX:
             candidates.append(value)
-    if timestamp is None or not candidates:
+    if timestamp is None or not candidates or len(candidates) > MAX_SIGNATURES:
         return False
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > tolerance_s:
+    if abs(current - timestamp) > limit:
         return False
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + bytes(body), hashlib.sha256)
     expected = mac.hexdigest()
     # Compare every candidate, each in constant time.
     matches = [hmac.compare_digest(expected, c) for c in candidates]
     return any(matches)
+
+
+def _is_digits(text: str, most: int) -> bool:
+    return 0 < len(text) <= most and all("0" <= c <= "9" for c in text)
+
+
+def _number(value: object) -> float | None:
+    """`value` as a float, or None (not a number, NaN, too large, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return None if math.isnan(number) else number

@@ -2,20 +2,32 @@
 
     subs = WebhookSubscriptions("sqlite:///vmi.db")
     created = subs.create(WebhookSubscriptionCreate(
-        url="https://erp.example.com/vmi/hooks", tenant="fastenal", kinds=("reorder",)))
+        url="https://erp.example.com/vmi/hooks", tenant="fastenal", tenant_role="supplier",
+        kinds=("reorder",)))
     created.secret        # shown once: hand it to the receiver, it verifies signatures with it
     subs.entries()        # WebhookSubscriptionPublic: never the secret
     subs.revoke(created.subscription.id)
 
 The secret is returned by `create` and `rotate_secret` only. `entries`
 and `get` (and so any API built on them) never include it: a lost secret is
-replaced with `rotate_secret`, not read back.
+replaced with `rotate_secret`, not read back. The URL they show is redacted
+(`cloud.notify.urls.redacted_url`: user info and credential-like query values
+become `***`); only the notifier's `WebhookTarget` holds it whole.
 
-Filters: `tenant` (a supplier or customer code), `sites` and `kinds`. An
-empty filter matches everything; the filters that are set must all match.
-Which tenants an alert concerns comes from the catalog (`CatalogTenants`):
-the customer owning the site, the supplier managing the SKU there, and for
-a sensor alert the suppliers of what the device reports.
+Filters: `tenant` (a supplier or customer code, with its `tenant_role`),
+`sites` and `kinds`. An empty filter matches everything; the filters that are
+set must all match. A tenant is a (role, code) pair: a supplier and a
+customer with the same code are two tenants, and neither sees or receives
+the other's. Which tenants an alert concerns comes from the catalog
+(`CatalogTenants`): the customer owning the site, the supplier managing the
+SKU there, and for a sensor alert the suppliers of what the device reports.
+
+`create` can also check the URL against an `AddressPolicy` (the API does:
+no loopback, private or metadata addresses, https for non-admins; see
+`cloud.notify.guard`) and cap a tenant's active subscriptions
+(`TooManySubscriptions`). Callers of this class are trusted code, so by
+default a subscription is an admin's (`admin=True`): it may reach the
+notifier's allowlisted private addresses (`allow_private`).
 """
 
 from __future__ import annotations
@@ -25,17 +37,20 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.catalog import Catalog, SiteSpec
+from cloud.catalog.models import Customer, Supplier
 from cloud.db import store_errors
-from cloud.notify.errors import InvalidSubscription, UnknownSubscription
+from cloud.notify.errors import InvalidSubscription, TooManySubscriptions, UnknownSubscription
+from cloud.notify.guard import AddressPolicy, subscription_problems
 from cloud.notify.models import (
     URL_LIMIT,
     DeliveryStatus,
@@ -44,12 +59,29 @@ from cloud.notify.models import (
     open_engine,
     utcnow,
 )
+from cloud.notify.urls import redacted_url
 from vmi.wire import Alert, AlertKind, Identifier
 
 _DATABASE = "webhook database"  # named in StoreUnavailable messages
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 MIN_SECRET_LENGTH = 24
+DEFAULT_MAX_PER_TENANT = 20
+"""Active subscriptions one tenant may have, unless the caller says otherwise."""
+
+
+class TenantRole(StrEnum):
+    """Which kind of tenant a code names (the API key roles of the same names)."""
+
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+
+
+class Tenant(NamedTuple):
+    """A tenant: its role and its code. ("supplier", "acme") is not ("customer", "acme")."""
+
+    role: TenantRole
+    code: str
 
 
 def new_secret() -> str:
@@ -80,6 +112,11 @@ class WebhookSubscriptionCreate(BaseModel):
     secret: str | None = Field(default=None, min_length=MIN_SECRET_LENGTH, max_length=200)
     description: str | None = Field(default=None, max_length=200)
     tenant: Identifier | None = Field(default=None, description="A supplier or customer code.")
+    tenant_role: TenantRole | None = Field(
+        default=None,
+        description="Whether `tenant` is a supplier or a customer code; without it, the "
+        "catalog's (refused if the code is both or neither).",
+    )
     sites: tuple[Identifier, ...] = Field(default=(), description="Only these sites; empty: all.")
     kinds: tuple[AlertKind, ...] = Field(default=(), description="Only these kinds; empty: all.")
 
@@ -95,9 +132,13 @@ class WebhookSubscriptionPublic(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: int
-    url: str
+    url: str = Field(description="Redacted: user info and credential-like query values are ***.")
     description: str | None
     tenant: str | None
+    tenant_role: TenantRole | None
+    allow_private: bool = Field(
+        description="Made by an admin: may reach the notifier's allowlisted private addresses."
+    )
     sites: tuple[str, ...]
     kinds: tuple[AlertKind, ...]
     active: bool
@@ -119,16 +160,23 @@ class WebhookTarget:
     """Where and how to send: for the notifier only (it holds the secret)."""
 
     id: int
-    url: str
+    url: str = field(repr=False)  # may carry credentials
     secret: str = field(repr=False)
+    allow_private: bool = False
+
+
+def _target(row: WebhookSubscription) -> WebhookTarget:
+    return WebhookTarget(row.id, row.url, row.secret, bool(row.allow_private))
 
 
 def _public(row: WebhookSubscription) -> WebhookSubscriptionPublic:
     return WebhookSubscriptionPublic(
         id=row.id,
-        url=row.url,
+        url=redacted_url(row.url),
         description=row.description,
         tenant=row.tenant,
+        tenant_role=None if row.tenant_role is None else TenantRole(row.tenant_role),
+        allow_private=bool(row.allow_private),
         sites=tuple(row.sites or ()),
         kinds=tuple(AlertKind(k) for k in row.kinds or ()),
         active=row.active,
@@ -137,15 +185,24 @@ def _public(row: WebhookSubscription) -> WebhookSubscriptionPublic:
     )
 
 
-def matches(row: WebhookSubscription, alert: Alert, tenants: Collection[str]) -> bool:
-    """True if an active subscription's filters all let `alert` through."""
+def matches(row: WebhookSubscription, alert: Alert, tenants: Collection[Tenant]) -> bool:
+    """True if an active subscription's filters all let `alert` through.
+
+    A subscription with a tenant matches when that (role, code) pair is one of
+    `tenants`; one with a tenant but no role (made before roles were recorded,
+    and ambiguous in the catalog) matches nothing.
+    """
     if not row.active:
         return False
     if row.sites and alert.site not in row.sites:
         return False
     if row.kinds and alert.kind.value not in row.kinds:
         return False
-    return row.tenant is None or row.tenant in tenants
+    if row.tenant is None:
+        return True
+    if row.tenant_role is None:
+        return False
+    return Tenant(TenantRole(row.tenant_role), row.tenant) in tenants
 
 
 def _cancel_pending(s: Session, subscription_id: int, why: str) -> None:
@@ -178,32 +235,73 @@ class WebhookSubscriptions:
         if self._owns_engine:
             self.engine.dispose()
 
-    def create(self, spec: WebhookSubscriptionCreate) -> WebhookSubscriptionCreated:
-        """Add a subscription; the result carries its secret, which nothing returns again."""
+    def create(
+        self,
+        spec: WebhookSubscriptionCreate,
+        *,
+        admin: bool = True,
+        policy: AddressPolicy | None = None,
+        max_per_tenant: int | None = DEFAULT_MAX_PER_TENANT,
+    ) -> WebhookSubscriptionCreated:
+        """Add a subscription; the result carries its secret, which nothing returns again.
+
+        `admin`: made by an admin (the allowlist serves it, and it may use
+        http:// for an allowlisted internal receiver). `policy`: check the URL's
+        scheme and the addresses its host resolves to now (`InvalidSubscription`
+        saying why; None: no check, for trusted callers). `max_per_tenant`: refuse
+        (`TooManySubscriptions`) a tenant's subscription beyond this many active
+        ones (None: no cap). A `tenant` without `tenant_role` gets the catalog's
+        role for that code (`InvalidSubscription` if it is both or neither).
+        """
+        if policy is not None:
+            problems = subscription_problems(spec.url, policy, admin=admin)
+            if problems:
+                raise InvalidSubscription(problems)
         secret = spec.secret or new_secret()
-        row = WebhookSubscription(
-            url=spec.url,
-            secret=secret,
-            description=spec.description,
-            tenant=spec.tenant,
-            sites=sorted(set(spec.sites)) or None,
-            kinds=sorted({k.value for k in spec.kinds}) or None,
-            active=True,
-            created_at=utcnow(),
-        )
         with self._transaction() as s:
+            role = self._role_of(s, spec)
+            if spec.tenant is not None and role is not None and max_per_tenant is not None:
+                active = s.scalar(
+                    select(func.count())
+                    .select_from(WebhookSubscription)
+                    .where(
+                        WebhookSubscription.tenant == spec.tenant,
+                        WebhookSubscription.tenant_role == role.value,
+                        WebhookSubscription.active.is_(True),
+                    )
+                )
+                if (active or 0) >= max_per_tenant:
+                    raise TooManySubscriptions(role.value, spec.tenant, max_per_tenant)
+            row = WebhookSubscription(
+                url=spec.url,
+                secret=secret,
+                description=spec.description,
+                tenant=spec.tenant,
+                tenant_role=None if role is None else role.value,
+                allow_private=admin,
+                sites=sorted(set(spec.sites)) or None,
+                kinds=sorted({k.value for k in spec.kinds}) or None,
+                active=True,
+                created_at=utcnow(),
+            )
             s.add(row)
             s.flush()
             public = _public(row)
         return WebhookSubscriptionCreated(subscription=public, secret=secret)
 
     def entries(
-        self, *, tenant: str | None = None, include_revoked: bool = True
+        self,
+        *,
+        tenant: str | None = None,
+        role: TenantRole | None = None,
+        include_revoked: bool = True,
     ) -> list[WebhookSubscriptionPublic]:
-        """Every subscription, oldest first; with `tenant`, that tenant's only."""
+        """Every subscription, oldest first; with `tenant` (and `role`), that tenant's only."""
         stmt = select(WebhookSubscription).order_by(WebhookSubscription.id)
         if tenant is not None:
             stmt = stmt.where(WebhookSubscription.tenant == tenant)
+        if role is not None:
+            stmt = stmt.where(WebhookSubscription.tenant_role == role.value)
         if not include_revoked:
             stmt = stmt.where(WebhookSubscription.active.is_(True))
         with store_errors(_DATABASE), self._sessions() as s:
@@ -240,16 +338,12 @@ class WebhookSubscriptions:
             self._row(s, subscription_id).secret = new
         return new
 
-    def match(self, alert: Alert, tenants: Collection[str] = ()) -> list[WebhookTarget]:
+    def match(self, alert: Alert, tenants: Collection[Tenant] = ()) -> list[WebhookTarget]:
         """The active subscriptions that want `alert`, given the tenants it concerns."""
         stmt = select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
         with store_errors(_DATABASE), self._sessions() as s:
             rows = s.scalars(stmt.order_by(WebhookSubscription.id))
-            return [
-                WebhookTarget(row.id, row.url, row.secret)
-                for row in rows
-                if matches(row, alert, tenants)
-            ]
+            return [_target(row) for row in rows if matches(row, alert, tenants)]
 
     def target(self, subscription_id: int) -> WebhookTarget | None:
         """Where to send for this subscription now; None if revoked or deleted."""
@@ -257,9 +351,30 @@ class WebhookSubscriptions:
             row = s.get(WebhookSubscription, subscription_id)
             if row is None or not row.active:
                 return None
-            return WebhookTarget(row.id, row.url, row.secret)
+            return _target(row)
 
     # -- internals ----------------------------------------------------------
+
+    @staticmethod
+    def _role_of(s: Session, spec: WebhookSubscriptionCreate) -> TenantRole | None:
+        """The tenant's role: as given, else the catalog's for the code."""
+        if spec.tenant is None:
+            if spec.tenant_role is not None:
+                raise InvalidSubscription(["tenant_role needs a tenant"])
+            return None
+        if spec.tenant_role is not None:
+            return spec.tenant_role
+        found = []
+        if s.scalar(select(Supplier.id).where(Supplier.code == spec.tenant)) is not None:
+            found.append(TenantRole.SUPPLIER)
+        if s.scalar(select(Customer.id).where(Customer.code == spec.tenant)) is not None:
+            found.append(TenantRole.CUSTOMER)
+        if len(found) != 1:
+            what = "both a supplier and a customer" if found else "no supplier or customer"
+            raise InvalidSubscription(
+                [f"{spec.tenant} is {what} in the catalog: say which (tenant_role)"]
+            )
+        return found[0]
 
     @staticmethod
     def _row(s: Session, subscription_id: int) -> WebhookSubscription:
@@ -280,13 +395,13 @@ class CatalogTenants:
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
 
-    def __call__(self, alert: Alert) -> set[str]:
+    def __call__(self, alert: Alert) -> set[Tenant]:
         """The site's customer; the supplier of the SKU (stock alerts) or of every
         SKU the device reports (sensor alerts). Empty for a site not in the catalog."""
-        found: set[str] = set()
+        found: set[Tenant] = set()
         site = self._catalog.find(SiteSpec, alert.site)
         if site is not None:
-            found.add(site.customer)
+            found.add(Tenant(TenantRole.CUSTOMER, site.customer))
         skus = {alert.sku} if alert.sku is not None else set()
         if alert.sku is None and alert.device is not None:
             skus = {
@@ -297,5 +412,5 @@ class CatalogTenants:
         for sku in sorted(skus):
             supplier = self._catalog.supplier_for(alert.site, sku)
             if supplier is not None:
-                found.add(supplier.code)
+                found.add(Tenant(TenantRole.SUPPLIER, supplier.code))
         return found

@@ -75,6 +75,7 @@ def test_crossing_reading_orders_alerts_and_calls_the_webhook(
             "store": {"url": f"sqlite:///{tmp_path / 'levels.db'}"},
             "orders": {"url": orders_url},
             "replenishment": {"default": {"lead_time_days": 2, "min_history_days": 1}},
+            "notify": {"allow_private": ["127.0.0.0/8"]},  # the receiver is on loopback
         }
     )
     svc = CloudService(config)

@@ -10,6 +10,7 @@ from cloud.api.schemas.common import CleanText
 from cloud.notify.models import URL_LIMIT
 from cloud.notify.subscriptions import (
     MIN_SECRET_LENGTH,
+    TenantRole,
     WebhookSubscriptionCreate,
     WebhookSubscriptionPublic,
 )
@@ -19,7 +20,14 @@ from vmi.wire import AlertKind, Identifier
 class WebhookCreate(CleanText):
     """A new subscription. Without `secret` a strong one is made; either way the answer
     shows it this once. A supplier's or customer's subscription is always its own
-    (`tenant` is its code); only admins choose another tenant or none (all alerts)."""
+    (`tenant` and `tenant_role` are its code and role); only admins choose another
+    tenant or none (all alerts).
+
+    The URL must be https:// for suppliers and customers, and its host must not
+    resolve to a loopback, private, link-local (cloud metadata), multicast or
+    other non-public address (422 saying which). Admins may also use the
+    networks and hosts of the `webhook_allow_private` setting, over http:// too.
+    Every delivery checks the address it connects to again."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -40,6 +48,11 @@ class WebhookCreate(CleanText):
     )
     description: str | None = Field(default=None, max_length=200)
     tenant: Identifier | None = Field(default=None, description="A supplier or customer code.")
+    tenant_role: TenantRole | None = Field(
+        default=None,
+        description="Whether `tenant` is a supplier or a customer; admins may leave it out "
+        "when the catalog knows the code as one of them only.",
+    )
     sites: list[Identifier] = Field(default_factory=list, max_length=1000)
     kinds: list[AlertKind] = Field(default_factory=list, max_length=len(AlertKind))
 
@@ -51,20 +64,21 @@ class WebhookCreate(CleanText):
             raise ValueError("a webhook URL is http(s)://host/path, with no #fragment")
         return url
 
-    def spec(self, tenant: str | None) -> WebhookSubscriptionCreate:
-        """The notifier's create request, for `tenant`."""
+    def spec(self, tenant: str | None, role: TenantRole | None) -> WebhookSubscriptionCreate:
+        """The notifier's create request, for `tenant` in `role`."""
         return WebhookSubscriptionCreate(
             url=self.url,
             secret=self.secret,
             description=self.description,
             tenant=tenant,
+            tenant_role=role,
             sites=tuple(self.sites),
             kinds=tuple(self.kinds),
         )
 
 
 class WebhookPublic(WebhookSubscriptionPublic):
-    """A subscription: everything but its secret."""
+    """A subscription: everything but its secret; its URL with credentials redacted."""
 
 
 class WebhookCreated(BaseModel):

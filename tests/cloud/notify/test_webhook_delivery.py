@@ -28,7 +28,7 @@ from cloud.notify import (
 )
 from cloud.notify.payload import encode_event
 from tests.cloud.notify.sample_alerts import sample_alert
-from tests.cloud.notify.webhook_receiver import Received, WebhookReceiver, wait_until
+from tests.cloud.notify.webhook_receiver import LOOPBACK, Received, WebhookReceiver, wait_until
 from vmi.wire import AlertKind
 
 SAMPLE_CATALOG = Path(__file__).parents[3] / "cloud" / "sample-catalog.yaml"
@@ -48,6 +48,7 @@ def make_notifier(sql_url: str) -> Iterator[MakeNotifier]:
             "timeout_s": 2.0,
             "idle_poll_s": 0.1,
             "store_retry_s": 0.1,
+            "policy": LOOPBACK,
         }
         notifier = WebhookNotifier(sql_url, **(settings | options))  # type: ignore[arg-type]
         made.append(notifier)

@@ -13,6 +13,8 @@ from cloud.catalog import Catalog
 from cloud.notify import (
     CatalogTenants,
     InvalidSubscription,
+    Tenant,
+    TenantRole,
     UnknownSubscription,
     WebhookSubscriptionCreate,
     WebhookSubscriptions,
@@ -21,6 +23,14 @@ from tests.cloud.notify.sample_alerts import sample_alert
 from vmi.wire import Alert, AlertKind
 
 SAMPLE_CATALOG = Path(__file__).parents[3] / "cloud" / "sample-catalog.yaml"
+
+
+def supplier(code: str) -> Tenant:
+    return Tenant(TenantRole.SUPPLIER, code)
+
+
+def customer(code: str) -> Tenant:
+    return Tenant(TenantRole.CUSTOMER, code)
 
 
 @pytest.fixture
@@ -110,21 +120,24 @@ def test_filters(subs: WebhookSubscriptions) -> None:
     everything = make()
     north = make(sites=["acme-north"])
     stock = make(kinds=["reorder", "stockout"])
-    boltwerk = make(tenant="boltwerk")
+    boltwerk = make(tenant="boltwerk", tenant_role="supplier")
     north_sensors = make(sites=["acme-north"], kinds=["sensor_silent", "sensor_anomaly"])
     revoked = make()
     subs.revoke(revoked)
 
-    def matched(a: Alert, tenants: set[str] | None = None) -> set[int]:
+    def matched(a: Alert, tenants: set[Tenant] | None = None) -> set[int]:
         return {t.id for t in subs.match(a, tenants or set())}
 
     assert matched(sample_alert()) == {everything, north, stock}
-    assert matched(sample_alert(), {"boltwerk", "acme"}) == {everything, north, stock, boltwerk}
+    both = {supplier("boltwerk"), customer("acme")}
+    assert matched(sample_alert(), both) == {everything, north, stock, boltwerk}
+    # The same code as a customer is another tenant.
+    assert matched(sample_alert(), {customer("boltwerk")}) == {everything, north, stock}
     assert matched(sample_alert(site="acme-south")) == {everything, stock}
     silent = sample_alert(AlertKind.SENSOR_SILENT, device="gw-acme-north-01")
     assert matched(silent) == {everything, north, north_sensors}
     assert matched(
-        sample_alert(AlertKind.STOCKOUT_IMMINENT, site="nordwerk-hh"), {"safeguard"}
+        sample_alert(AlertKind.STOCKOUT_IMMINENT, site="nordwerk-hh"), {supplier("safeguard")}
     ) == {everything}
 
 
@@ -133,13 +146,14 @@ def test_tenants_come_from_the_catalog(sql_url: str) -> None:
     try:
         catalog.load_file(SAMPLE_CATALOG)
         tenants = CatalogTenants(catalog)
-        assert tenants(sample_alert(sku="BOLT-M8")) == {"acme", "boltwerk"}
-        assert tenants(sample_alert(sku="GLOVE-L")) == {"acme", "safeguard"}
-        assert tenants(sample_alert(sku="EARPLUG-200")) == {"acme"}  # no agreement at this site
+        acme = customer("acme")
+        assert tenants(sample_alert(sku="BOLT-M8")) == {acme, supplier("boltwerk")}
+        assert tenants(sample_alert(sku="GLOVE-L")) == {acme, supplier("safeguard")}
+        assert tenants(sample_alert(sku="EARPLUG-200")) == {acme}  # no agreement at this site
         gateway = sample_alert(AlertKind.SENSOR_SILENT, device="gw-acme-north-01")
-        assert tenants(gateway) == {"acme", "boltwerk", "safeguard"}
+        assert tenants(gateway) == {acme, supplier("boltwerk"), supplier("safeguard")}
         at_a03 = sample_alert(AlertKind.SENSOR_ANOMALY, device="gw-acme-north-01", location="A-03")
-        assert tenants(at_a03) == {"acme", "safeguard"}
+        assert tenants(at_a03) == {acme, supplier("safeguard")}
         assert tenants(sample_alert(site="unknown-site")) == set()
     finally:
         catalog.close()

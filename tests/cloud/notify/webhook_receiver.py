@@ -4,6 +4,11 @@ It records every request (path, headers, raw body) and answers from a script
 of (status, headers) pairs, then with `default` once the script is used up.
 It can be made on a fixed port without listening yet, to play a receiver
 that is down and comes up later, and hold its answers until a gate opens.
+
+Webhooks go to public addresses only; `LOOPBACK` is the address policy of
+notifiers that send to these receivers (127.0.0.0/8 allowlisted, for
+subscriptions an admin made, which is what `WebhookSubscriptions.create`
+makes by default).
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self, TypeVar
 
+from cloud.notify import AddressPolicy
 from tests.servers import free_port
+
+LOOPBACK = AddressPolicy.from_allowlist(["127.0.0.0/8"])
 
 T = TypeVar("T")
 Answer = tuple[int, dict[str, str]]
