@@ -280,6 +280,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     suggest.set_defaults(module="cloud.suggest.cli")
 
+    connector = sub.add_parser("connector", help="ERP/CRM connectors (Odoo, ERPNext)")
+    connector_sub = connector.add_subparsers(
+        dest="connector_command", required=True, metavar="COMMAND"
+    )
+    check = connector_sub.add_parser(
+        "check",
+        help="send one sample order to the configured ERP and print its remote id",
+        description="Send one sample order to the system a connector config ([connector] "
+        "table: kind, url and the kind's keys) names, and print the remote record as one JSON "
+        "line (exit 0); on failure one line on stderr (exit 1: the system refused or failed, "
+        "2: the config or options are wrong). The same --reference twice gives the same id.",
+    )
+    check.add_argument("--config", required=True, metavar="FILE", help="connector config (TOML)")
+    check.add_argument("--sku", required=True, help="the SKU (the ERP's product code) to order")
+    check.add_argument("--supplier", default=None, help="our supplier code (purchase orders)")
+    check.add_argument("--customer", default=None, help="our customer code (sales orders)")
+    check.add_argument("--site", default="vmi-check", help="the site (default vmi-check)")
+    check.add_argument("--quantity", type=int, default=1, help="units (default 1)")
+    check.add_argument(
+        "--planned-date", default=None, metavar="YYYY-MM-DD", help="arrival (default in 7 days)"
+    )
+    check.add_argument(
+        "--reference",
+        default=None,
+        help="our order reference (default vmi-check-<UTC timestamp>); reuse it to see that "
+        "a second send finds the first record",
+    )
+    check.add_argument("--confirm", action="store_true", help="then confirm (submit) it")
+    check.add_argument("--cancel", action="store_true", help="then cancel it (last)")
+    check.set_defaults(module="cloud.connectors.cli")
+
     wire = sub.add_parser("wire-doc", help="print docs/wire-protocol.md from the wire contract")
     wire.set_defaults(module="vmi.wire_doc")
     return p
