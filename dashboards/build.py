@@ -1423,6 +1423,40 @@ def kpi_rollup(select: str, *, by: str | None = None, over_time: bool = False) -
     return query + (" fill(none)" if over_time else "")
 
 
+def kpi_column(name: str) -> Json:
+    """The override of a `kpi` field both KPI tables show the same way."""
+    properties: dict[str, tuple[tuple[str, Any], ...]] = {
+        "fill_rate": (
+            ("displayName", "Fill rate"),
+            ("unit", "percentunit"),
+            ("decimals", 1),
+            ("thresholds", steps(*FILL_STEPS)),
+            cell("color-background"),
+        ),
+        "turns_per_year": (("displayName", "Turns / year"), ("decimals", 1)),
+        "days_of_supply": (
+            ("displayName", "Days of supply"),
+            ("decimals", 1),
+            ("thresholds", steps(*COVER_STEPS)),
+            cell("color-text"),
+        ),
+        "stockout_events": (
+            ("displayName", "Stockouts"),
+            ("thresholds", steps(("green", None), ("red", 1))),
+            cell("color-text"),
+        ),
+        "on_time_rate": (
+            ("displayName", "On time"),
+            ("unit", "percentunit"),
+            ("decimals", 0),
+            ("thresholds", steps(*ON_TIME_STEPS)),
+            cell("color-text"),
+        ),
+        "avg_lead_time_days": (("displayName", "Lead time"), ("unit", "d"), ("decimals", 1)),
+    }
+    return override(name, *properties[name])
+
+
 def kpi_board() -> Json:
     def per_site(title: str, description: str, select: str, **kw: Any) -> Json:
         return timeseries(
@@ -1542,48 +1576,18 @@ def kpi_board() -> Json:
                 override("Time", ("custom.hidden", True)),
                 override("site", ("displayName", "Site")),
                 override("shelves", ("displayName", "Shelves")),
-                override(
-                    "fill_rate",
-                    ("displayName", "Fill rate"),
-                    ("unit", "percentunit"),
-                    ("decimals", 1),
-                    ("thresholds", steps(*FILL_STEPS)),
-                    cell("color-background"),
-                ),
-                override("turns_per_year", ("displayName", "Turns / year"), ("decimals", 1)),
-                override(
-                    "days_of_supply",
-                    ("displayName", "Days of supply"),
-                    ("decimals", 1),
-                    ("thresholds", steps(*COVER_STEPS)),
-                    cell("color-text"),
-                ),
-                override(
-                    "stockout_events",
-                    ("displayName", "Stockouts"),
-                    ("thresholds", steps(("green", None), ("red", 1))),
-                    cell("color-text"),
-                ),
+                kpi_column("fill_rate"),
+                kpi_column("turns_per_year"),
+                kpi_column("days_of_supply"),
+                kpi_column("stockout_events"),
                 override(
                     "stockout_hours",
                     ("displayName", "Stockout hours"),
                     ("unit", "h"),
                     ("decimals", 0),
                 ),
-                override(
-                    "on_time_rate",
-                    ("displayName", "On time"),
-                    ("unit", "percentunit"),
-                    ("decimals", 0),
-                    ("thresholds", steps(*ON_TIME_STEPS)),
-                    cell("color-text"),
-                ),
-                override(
-                    "avg_lead_time_days",
-                    ("displayName", "Lead time"),
-                    ("unit", "d"),
-                    ("decimals", 1),
-                ),
+                kpi_column("on_time_rate"),
+                kpi_column("avg_lead_time_days"),
             ],
             sort_by="Fill rate",
             descending=False,
@@ -1677,49 +1681,19 @@ def kpi_board() -> Json:
                 sku_link_override(),
                 override("consumed", ("displayName", "Consumed"), ("decimals", 0)),
                 override("avg_on_hand", ("displayName", "Avg on hand"), ("decimals", 1)),
-                override("turns_per_year", ("displayName", "Turns / year"), ("decimals", 1)),
-                override(
-                    "days_of_supply",
-                    ("displayName", "Days of supply"),
-                    ("decimals", 1),
-                    ("thresholds", steps(*COVER_STEPS)),
-                    cell("color-text"),
-                ),
-                override(
-                    "stockout_events",
-                    ("displayName", "Stockouts"),
-                    ("thresholds", steps(("green", None), ("red", 1))),
-                    cell("color-text"),
-                ),
+                kpi_column("turns_per_year"),
+                kpi_column("days_of_supply"),
+                kpi_column("stockout_events"),
                 override(
                     "stockout_hours", ("displayName", "Stockout h"), ("unit", "h"), ("decimals", 0)
                 ),
                 override("lost_units", ("displayName", "Lost (est.)"), ("decimals", 0)),
-                override(
-                    "fill_rate",
-                    ("displayName", "Fill rate"),
-                    ("unit", "percentunit"),
-                    ("decimals", 1),
-                    ("thresholds", steps(*FILL_STEPS)),
-                    cell("color-background"),
-                ),
+                kpi_column("fill_rate"),
                 override("orders_placed", ("displayName", "Orders")),
                 override("avg_order_qty", ("displayName", "Avg order"), ("decimals", 0)),
                 override("deliveries", ("displayName", "Deliveries")),
-                override(
-                    "on_time_rate",
-                    ("displayName", "On time"),
-                    ("unit", "percentunit"),
-                    ("decimals", 0),
-                    ("thresholds", steps(*ON_TIME_STEPS)),
-                    cell("color-text"),
-                ),
-                override(
-                    "avg_lead_time_days",
-                    ("displayName", "Lead time"),
-                    ("unit", "d"),
-                    ("decimals", 1),
-                ),
+                kpi_column("on_time_rate"),
+                kpi_column("avg_lead_time_days"),
                 override("forecast_bias", ("displayName", "Bias"), ("decimals", 2)),
                 override("forecast_mae", ("displayName", "MAE"), ("decimals", 2)),
                 override(

@@ -17,12 +17,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from cloud.connectors.errors import Unavailable
+from cloud.notify.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +40,9 @@ class Reply:
 
 
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a `Retry-After` header asks to wait (delta-seconds or an HTTP date);
-    None when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    """Seconds a `Retry-After` header asks to wait, as the webhook sender reads it
+    (`cloud.notify.retry.retry_after_seconds`), as of `now` (default: the clock now)."""
+    return retry_after_seconds(value, now or datetime.now(UTC))
 
 
 class HttpChannel:

@@ -21,12 +21,11 @@ from cloud.config import ReplenishmentConfig
 from cloud.kpis.measure import Forecast, Kpis, OrderFacts, key_kpis, rollup
 from cloud.orders import Order, OrderBook, OrderStatus
 from cloud.replenishment.demand import DEFAULT_NOISE_UNITS
+from cloud.replenishment.effects import UNASSIGNED
 from cloud.timeseries import TimeSeriesStore
 from cloud.timeseries.measurements import PROJECTION
 
 Key = tuple[str, str]
-UNASSIGNED = "unassigned"
-"""Supplier or customer of a key the catalog does not name."""
 
 
 class GroupBy(StrEnum):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from cloud.catalog import Catalog
 from cloud.config import ReplenishmentConfig
 from cloud.orders import OrderBook
+from cloud.replenishment.effects import UNASSIGNED
 from cloud.replenishment.policy import RuleTable
 from cloud.replenishment.projection import demand_rows, project_rows, window_demand
 from cloud.replenishment.terms import learned_table, rules_for
@@ -72,5 +73,5 @@ def read_inputs(
         observed=seen,
         in_stock=w.in_stock,
     )
-    suppliers = [None if who == "unassigned" else who for _, who in keyed]
+    suppliers = [None if who == UNASSIGNED else who for _, who in keyed]
     return ReadInputs(inputs, suppliers)

@@ -136,20 +136,7 @@ class SuggestionPublic(BaseModel):
     @classmethod
     def of(cls, row: StoredSuggestion) -> SuggestionPublic:
         """A stored suggestion."""
-        suggested = suggested_effect = None
-        if row.has_terms:
-            suggested = TermsPublic(
-                service_level=_finite(row.service_level),
-                review_period_days=_finite(row.review_period_days),
-                reorder_point=_finite(row.reorder_point),
-                order_up_to=_finite(row.order_up_to),
-            )
-            suggested_effect = EffectPublic(
-                avg_on_hand=_finite(row.avg_on_hand),
-                fill_rate=_finite(row.fill_rate),
-                stockout_days_per_year=_finite(row.stockout_days),
-                orders_per_year=_finite(row.orders),
-            )
+        has = row.has_terms
         return cls(
             id=row.id,
             site=row.site,
@@ -161,24 +148,34 @@ class SuggestionPublic(BaseModel):
             reason=row.reason,
             target_fill_rate=row.target_fill_rate,
             window_days=row.window_days,
-            current=TermsPublic(
-                service_level=_finite(row.current_service_level),
-                review_period_days=_finite(row.current_review_period_days),
-                reorder_point=_finite(row.current_reorder_point),
-                order_up_to=_finite(row.current_order_up_to),
-            ),
-            current_effect=EffectPublic(
-                avg_on_hand=_finite(row.current_avg_on_hand),
-                fill_rate=_finite(row.current_fill_rate),
-                stockout_days_per_year=_finite(row.current_stockout_days),
-                orders_per_year=_finite(row.current_orders),
-            ),
-            suggested=suggested,
-            suggested_effect=suggested_effect,
+            current=_terms(row, "current_"),
+            current_effect=_effect(row, "current_"),
+            suggested=_terms(row, "") if has else None,
+            suggested_effect=_effect(row, "") if has else None,
             decided_by=row.decided_by,
             decided_at=row.decided_at,
             note=row.note,
         )
+
+
+def _terms(row: StoredSuggestion, prefix: str) -> TermsPublic:
+    """The terms in `row`'s columns named `<prefix>service_level` and so on."""
+    return TermsPublic(
+        service_level=_finite(getattr(row, f"{prefix}service_level")),
+        review_period_days=_finite(getattr(row, f"{prefix}review_period_days")),
+        reorder_point=_finite(getattr(row, f"{prefix}reorder_point")),
+        order_up_to=_finite(getattr(row, f"{prefix}order_up_to")),
+    )
+
+
+def _effect(row: StoredSuggestion, prefix: str) -> EffectPublic:
+    """The replayed effect in `row`'s columns named `<prefix>avg_on_hand` and so on."""
+    return EffectPublic(
+        avg_on_hand=_finite(getattr(row, f"{prefix}avg_on_hand")),
+        fill_rate=_finite(getattr(row, f"{prefix}fill_rate")),
+        stockout_days_per_year=_finite(getattr(row, f"{prefix}stockout_days")),
+        orders_per_year=_finite(getattr(row, f"{prefix}orders")),
+    )
 
 
 class DismissRequest(CleanText):
