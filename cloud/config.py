@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from cloud.connectors.settings import ConnectorsConfig
 from cloud.replenishment.policy import ReplenishmentRule
 from vmi.config_file import load_toml
 from vmi.errors import ConfigError
@@ -22,7 +23,8 @@ from vmi.mqtt_connection import MqttConnection
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Connector tables and the store hold secrets: errors name the key, never echo the value.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 class CollectorMqttConfig(MqttConnection):
@@ -291,6 +293,7 @@ class CloudConfig(_Strict):
     kpis: KpiConfig = KpiConfig()
     suggestions: SuggestionsConfig = SuggestionsConfig()
     notify: NotifyConfig = NotifyConfig()
+    connectors: ConnectorsConfig = ConnectorsConfig()
     max_batch_messages: int = Field(default=1000, ge=1, le=100_000)
     max_held_messages: int = Field(
         default=20_000,

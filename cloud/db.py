@@ -39,6 +39,7 @@ MODEL_MODULES = (
     "cloud.replenishment.alert_state",
     "cloud.notify.models",
     "cloud.suggest.book",
+    "cloud.connectors.models",
 )
 
 _SCHEMA_ATTEMPTS = 3

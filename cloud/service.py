@@ -8,14 +8,16 @@ r"""The cloud service: builds every part from the config, wires them, starts the
     order book --every change--> chart writer (order points)
     KPI writer (hourly): levels, projections, orders, catalog --> `kpi` points
     suggestions job (daily): levels, orders, catalog --> replay --> suggestion book (SQL)
+    connector sync: orders (SQL) --steps--> ERP/CRM systems; their states --> order book
 
 The collector and the replenisher never import each other: they meet here.
 This is the one place that starts the service's threads: the collector's
 decode and write loops, the replenisher's rounds, the sensor watch, the
 health reporter, the KPI writer and the suggestions job run in threads
 started here, all ended by one stop event.
-The chart writer, the webhook notifier and the metrics server each drain or
-serve from one worker of their own, started and stopped here too; paho runs
+The chart writer, the webhook notifier, the connector sync (one worker per
+configured system) and the metrics server each drain or serve from workers
+of their own, started and stopped here too; paho runs
 its network thread for the collector.
 """
 
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from cloud.catalog import Catalog
 from cloud.charts import ChartWriter, alert_point, order_point
 from cloud.config import CloudConfig
+from cloud.connectors.sync import ConnectorSync
 from cloud.ingest.collector import Collector, Committed
 from cloud.ingest.health import HealthReporter
 from cloud.ingest.metrics import collector_metrics
@@ -80,6 +83,15 @@ class CloudService:
             deadline_s=config.notify.deadline_s,
             workers=config.notify.workers,
             per_subscription=config.notify.per_subscription,
+        )
+        # Orders go to the configured ERP/CRM systems from the orders table, so
+        # orders moved by the API process are carried too.
+        self.connectors = ConnectorSync(
+            config.connectors,
+            orders=self.orders,
+            url=config.orders.url,
+            catalog=self.catalog,
+            clock=clock,
         )
         self.replenisher = Replenisher(
             config.replenishment,
@@ -145,8 +157,10 @@ class CloudService:
         self.charts.put([alert_point(alert)])
 
     def _order_changed(self, order: Order) -> None:
-        # Charts only: the order itself is in SQL, so a store outage loses no order.
+        # The order itself is in SQL, so a store outage loses no order; the
+        # connectors read it from there and are only told to look now.
         self.charts.put([order_point(order)])
+        self.connectors.wake()
 
     def render_metrics(self) -> str:
         """`/metrics`: the collector's and the replenisher's families."""
@@ -157,6 +171,7 @@ class CloudService:
     def start(self) -> None:
         self.charts.start()
         self.notifier.start()
+        self.connectors.start()
         self.collector.connect()
         self._thread("decode", self.collector.run_decoding)
         self._thread("write", self.collector.run_writing)
@@ -187,6 +202,7 @@ class CloudService:
         if self.config.health_interval_s > 0:
             self.health.report()  # the final figures
         self.notifier.stop(timeout_s=15)
+        self.connectors.stop(timeout_s=15)
         self.charts.stop()
         self.orders.close()
         self.suggestion_book.close()

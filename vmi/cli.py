@@ -280,7 +280,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     suggest.set_defaults(module="cloud.suggest.cli")
 
-    connector = sub.add_parser("connector", help="ERP/CRM connectors (Odoo, ERPNext)")
+    connector = sub.add_parser(
+        "connector", help="ERP/CRM connectors (Odoo, ERPNext, Zoho CRM, Fxiaoke)"
+    )
     connector_sub = connector.add_subparsers(
         dest="connector_command", required=True, metavar="COMMAND"
     )
@@ -308,8 +310,49 @@ def _parser() -> argparse.ArgumentParser:
         "a second send finds the first record",
     )
     check.add_argument("--confirm", action="store_true", help="then confirm (submit) it")
+    check.add_argument(
+        "--ship", action="store_true", help="then mark it shipped, if the system can"
+    )
     check.add_argument("--cancel", action="store_true", help="then cancel it (last)")
+    check.add_argument(
+        "--allow-private",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a network (CIDR), address or host name the ERP may be at although it is not "
+        "public (loopback, private, link-local); repeatable. Without it only public addresses "
+        "are reached, as in the service ([connectors] allow_private).",
+    )
     check.set_defaults(module="cloud.connectors.cli")
+    steps = connector_sub.add_parser(
+        "steps",
+        help="show what the service sent to each configured system, and what is pending",
+        description="List the connector steps (create, confirm, ship, cancel per order and "
+        "system) from the service's database, newest first, with their state, attempts and "
+        "last error; --attempts adds every attempt.",
+    )
+    steps.add_argument("--config", required=True, metavar="FILE", help="cloud config (TOML)")
+    steps.add_argument("--link", default=None, help="only this [[connectors.systems]] name")
+    steps.add_argument("--order", type=int, default=None, help="only this order id")
+    steps.add_argument(
+        "--status",
+        default=None,
+        choices=["pending", "done", "failed", "given_up", "skipped", "unsupported"],
+    )
+    steps.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    steps.add_argument("--attempts", action="store_true", help="list each step's attempts")
+    steps.set_defaults(module="cloud.connectors.cli")
+    retry = connector_sub.add_parser(
+        "retry",
+        help="send failed and given-up steps again, once the cause is fixed",
+        description="Make failed, given-up and skipped connector steps pending again (after "
+        "the product, the partner or the credentials were fixed in the other system); the "
+        "running service sends them within [connectors] idle_s.",
+    )
+    retry.add_argument("--config", required=True, metavar="FILE", help="cloud config (TOML)")
+    retry.add_argument("--link", default=None, help="only this [[connectors.systems]] name")
+    retry.add_argument("--order", type=int, default=None, help="only this order id")
+    retry.set_defaults(module="cloud.connectors.cli")
 
     wire = sub.add_parser("wire-doc", help="print docs/wire-protocol.md from the wire contract")
     wire.set_defaults(module="vmi.wire_doc")

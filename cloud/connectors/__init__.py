@@ -24,6 +24,7 @@ from cloud.connectors.base import (
 )
 from cloud.connectors.config import ConnectorConfig
 from cloud.connectors.errors import (
+    AddressRefused,
     AuthFailed,
     ConnectorError,
     RateLimited,
@@ -45,6 +46,7 @@ from cloud.connectors.registry import (
 __all__ = [
     "CONNECTORS",
     "PLANNED",
+    "AddressRefused",
     "AuthFailed",
     "Connector",
     "ConnectorConfig",

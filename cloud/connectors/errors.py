@@ -6,6 +6,7 @@
     ├── Unavailable           network, timeout, a lost answer, 5xx (retry)
     ├── Rejected              the system refused the data itself (do not retry)
     │   └── RemoteNotFound    the remote record is gone (deleted, wrong id)
+    ├── AddressRefused        the URL leads to a non-public address nobody allowlisted
     └── UnsupportedChange     the system has no such step for this record type
 
 Messages name the system and carry its own words (Odoo's `data.name` and
@@ -94,3 +95,10 @@ class RemoteNotFound(Rejected):
 class UnsupportedChange(ConnectorError):
     """This connector cannot make this change on this record type (e.g. `ship` on an
     ERPNext order, which ships through a Delivery Note)."""
+
+
+class AddressRefused(ConnectorError):
+    """The system's host resolves to a loopback, private, link-local or metadata address
+    that the allowlist does not name: nothing was sent (server-side request forgery
+    guard). Allowlist it (`[connectors] allow_private`, or `--allow-private` for
+    `vmi connector check`) if the ERP really is on the company network."""

@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from cloud.connectors.errors import Unavailable
+from cloud.connectors.errors import AddressRefused, Unavailable
+from cloud.notify.errors import BlockedAddress
 from cloud.notify.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,9 @@ class HttpChannel:
     ) -> Reply:
         """Send one request to `base_url + path` and read the whole answer.
 
-        Raises `Unavailable` when no complete answer came: the system could not
+        Raises `AddressRefused` when the client is guarded (the service's) and the
+        host is not a public address the allowlist lets through, and `Unavailable`
+        when no complete answer came: the system could not
         be reached, did not answer in time, dropped the connection (the call
         may have been carried out), or sent more than `max_answer_bytes`.
         """
@@ -107,6 +110,12 @@ class HttpChannel:
                             status_code=answer.status_code,
                         )
                 reply = Reply(answer.status_code, answer.headers, bytes(body))
+        except BlockedAddress as exc:
+            raise AddressRefused(
+                self.system,
+                f"{method} {url}: {exc.host} is {exc.address}, a {exc.reason} address: not sent "
+                "(allowlist it in [connectors] allow_private, or with --allow-private)",
+            ) from None
         except httpx.TimeoutException:
             raise Unavailable(
                 self.system, f"{method} {url}: no answer within {self._timeout_s:g} s"

@@ -14,7 +14,8 @@ Worker `i` runs the configured collector with:
   had not acknowledged when it died waits for it at the broker;
 * `share_group` as configured, else derived from the client id;
 * device status (not shared), the fleet-wide silent-sensor check, the KPI
-  and suggestions jobs and `/metrics` only on worker 0; every worker writes
+  and suggestions jobs, the ERP/CRM connectors and `/metrics` only on
+  worker 0 (the connectors see every worker's orders in SQL); every worker writes
   its own `collector_health`.
 
 The parent only supervises: SIGINT/SIGTERM stops the workers cleanly
@@ -59,8 +60,12 @@ def worker_config(config: CloudConfig, index: int) -> CloudConfig:
     suggestions = config.suggestions.model_copy(
         update={"enabled": config.suggestions.enabled and index == 0}
     )
+    connectors = (
+        config.connectors if index == 0 else config.connectors.model_copy(update={"systems": ()})
+    )
     return config.model_copy(
         update={
+            "connectors": connectors,
             "mqtt": worker_mqtt,
             "metrics": metrics,
             "replenishment": replenishment,

@@ -28,8 +28,13 @@ def write_config(path: Path, table: dict[str, Any]) -> Path:
     return path
 
 
-def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["connector", "check", *argv])
+def check(
+    capsys: pytest.CaptureFixture[str], *argv: str, allow: str | None = "127.0.0.1"
+) -> tuple[int, str, str]:
+    """`vmi connector check argv`, the stand-in's loopback address allowlisted unless
+    `allow` is None."""
+    extra = [] if allow is None else ["--allow-private", allow]
+    code = main(["connector", "check", *argv, *extra])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -103,6 +108,26 @@ def test_a_refusal_is_one_line_on_stderr_and_exit_1(
         err == "vmi connector check: Rejected: odoo: no product with default_code 'NOPE' "
         "(product.product)\n"
     )
+
+
+def test_a_loopback_or_private_erp_is_refused_unless_allowlisted(
+    odoo: OdooStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "odoo.toml", odoo_table(odoo, tmp_path))
+    argv = ("--config", str(config), "--sku", "BOLT-M8", "--supplier", "ACME")
+
+    code, out, err = check(capsys, *argv, allow=None)
+    assert (code, out) == (1, "")
+    assert err.startswith("vmi connector check: AddressRefused: odoo: POST ")
+    assert "127.0.0.1 is 127.0.0.1, a loopback address: not sent" in err
+    assert odoo.requests == []  # nothing reached it
+
+    code, out, err = check(capsys, *argv, allow="10.0.0.0/8")  # another network: still refused
+    assert code == 1
+    assert "AddressRefused" in err
+    code, out, err = check(capsys, *argv, allow="127.0.0.0/8")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["kind"] == "odoo"
 
 
 def test_a_system_that_is_down_is_exit_1(
