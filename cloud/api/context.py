@@ -15,6 +15,7 @@ from cloud.api.metrics import ApiMetrics
 from cloud.api.security import ApiKeys
 from cloud.api.settings import ApiSettings
 from cloud.catalog import Catalog
+from cloud.connectors.ledger import ConnectorLedger
 from cloud.db import make_engine
 from cloud.errors import StoreUnavailable
 from cloud.migrations import upgrade
@@ -38,6 +39,7 @@ class ApiContext:
     suggestions: SuggestionBook
     keys: ApiKeys
     webhooks: WebhookSubscriptions
+    connectors: ConnectorLedger
     store: TimeSeriesStore
     clock: Clock
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
@@ -105,6 +107,7 @@ def open_context(
         suggestions=suggestions,
         keys=ApiKeys(engine),
         webhooks=webhooks,
+        connectors=ConnectorLedger(engine),
         store=opened,
         clock=clock or SystemClock(),
         owns_store=owns_store,

@@ -130,6 +130,25 @@ class ApiSettings(BaseSettings):
         default=20, ge=1, description="Active webhook subscriptions one tenant may have."
     )
 
+    connector_hook_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Connector link name ([[connectors.systems]] name) -> the token its "
+        "system's own webhook sends to POST /connectors/<name>/hook (header X-VMI-Hook-Token "
+        "or ?token=); at least 24 characters. A link without one has no hook.",
+    )
+
+    @field_validator("connector_hook_tokens")
+    @classmethod
+    def _strong_hook_tokens(cls, tokens: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, token in tokens.items():
+            value = token.get_secret_value()
+            if is_placeholder(value) or len(value) < 24 or any(c.isspace() for c in value):
+                raise ValueError(
+                    f"the token of {name!r} must be at least 24 characters, no whitespace, "
+                    "not a placeholder (e.g. `openssl rand -base64 32`)"
+                )
+        return tokens
+
     @field_validator("webhook_allow_private")
     @classmethod
     def _allowlist(cls, entries: list[str]) -> list[str]:

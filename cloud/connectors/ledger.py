@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import aliased, sessionmaker
 
 from cloud.connectors.base import RemoteRef, RemoteStatus
 from cloud.connectors.models import (
@@ -222,20 +222,16 @@ class ConnectorLedger:
     # -- dispatching ---------------------------------------------------------------
 
     def due(self, link: str, limit: int) -> list[tuple[int, int, int, Action]]:
-        """(step id, claim, order id, action) of up to `limit` pending steps due now,
-        by order and then lifecycle order."""
+        """(step id, claim, order id, action) of up to `limit` pending steps due now whose
+        predecessors are not pending (see `readiness`), by order and lifecycle order.
+
+        Steps still waiting for their order's create (or a ship for its confirm)
+        are left out here, so a long backlog of waiting steps never hides the
+        runnable ones behind it."""
+        step = ConnectorDelivery
         stmt = (
-            select(
-                ConnectorDelivery.id,
-                ConnectorDelivery.claim,
-                ConnectorDelivery.order_id,
-                ConnectorDelivery.action,
-            )
-            .where(
-                ConnectorDelivery.link == link,
-                ConnectorDelivery.status == StepStatus.PENDING.value,
-                ConnectorDelivery.next_attempt_at <= utcnow(),
-            )
+            select(step.id, step.claim, step.order_id, step.action)
+            .where(step.link == link, _runnable(), step.next_attempt_at <= utcnow())
             .order_by(ConnectorDelivery.order_id, ConnectorDelivery.id)
             .limit(limit)
         )
@@ -257,9 +253,10 @@ class ConnectorLedger:
         return found
 
     def next_due(self, link: str) -> datetime | None:
-        """When the link's earliest pending step is due; None if none is pending."""
+        """When the link's earliest runnable pending step is due (one waiting for its
+        create is not: its create's time counts); None if none is pending."""
         stmt = select(func.min(ConnectorDelivery.next_attempt_at)).where(
-            ConnectorDelivery.link == link, ConnectorDelivery.status == StepStatus.PENDING.value
+            ConnectorDelivery.link == link, _runnable()
         )
         with self._sessions() as s:
             first: datetime | None = s.scalar(stmt)
@@ -505,6 +502,32 @@ class ConnectorLedger:
         )
         with self._sessions() as s:
             return [AttemptInfo.model_validate(r) for r in s.scalars(stmt)]
+
+
+def _runnable() -> ColumnElement[bool]:
+    """Pending steps none of whose predecessors on the same order is pending: a create;
+    a confirm once its create finished; a ship once its create and confirm did; a
+    cancel once everything else did (see `cloud.connectors.plan.readiness`)."""
+    step = ConnectorDelivery
+    before = aliased(ConnectorDelivery)
+
+    def waiting_for(actions: list[str]) -> ColumnElement[bool]:
+        return exists().where(
+            before.link == step.link,
+            before.order_id == step.order_id,
+            before.status == StepStatus.PENDING.value,
+            before.action.in_(actions),
+        )
+
+    return and_(
+        step.status == StepStatus.PENDING.value,
+        or_(
+            step.action == "create",
+            and_(step.action == "confirm", ~waiting_for(["create"])),
+            and_(step.action == "ship", ~waiting_for(["create", "confirm"])),
+            and_(step.action == "cancel", ~waiting_for(["create", "confirm", "ship"])),
+        ),
+    )
 
 
 def _step(link: str, order_id: int, action: Action, now: datetime) -> ConnectorDelivery:

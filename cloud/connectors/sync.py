@@ -275,7 +275,7 @@ class ConnectorSync:
 
     def _send_due(self, link: _Link, connector: Connector) -> None:
         name = link.settings.name
-        for _ in range(100):  # bounded: a long queue is worked through over several rounds
+        for _ in range(100):  # bounded: a longer queue is worked through over several rounds
             rows = self.ledger.due(name, _BATCH)
             if not rows:
                 return
@@ -299,7 +299,7 @@ class ConnectorSync:
                 sent += 1
                 # The next steps of this order read what this one did.
                 statuses = self.ledger.statuses(name, {r[2] for r in rows})
-            if sent == 0 or len(rows) < _BATCH:
+            if sent == 0:  # else what was sent may have made its successors runnable
                 return
 
     def _attempt(self, link: _Link, connector: Connector, step: ClaimedStep) -> None:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cloud.api.routes.agreements import router as agreements_router
 from cloud.api.routes.alerts import router as alerts_router
 from cloud.api.routes.api_keys import router as api_keys_router
+from cloud.api.routes.connectors import router as connectors_router
 from cloud.api.routes.customers import router as customers_router
 from cloud.api.routes.devices import router as devices_router
 from cloud.api.routes.health import router as health_router
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     kpis_router,
     orders_router,
     suggestions_router,
+    connectors_router,
     alerts_router,
     stream_router,
     webhooks_router,

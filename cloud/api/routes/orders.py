@@ -21,6 +21,7 @@ from cloud.api.errors import (
     not_found,
 )
 from cloud.api.schemas.common import Page
+from cloud.api.schemas.connectors import OrderRemotePublic
 from cloud.api.schemas.orders import CancelOrder, OrderPublic, ReceiveOrder, ShipOrder
 from cloud.api.security import Role
 from cloud.api.tenancy import View
@@ -72,6 +73,23 @@ def list_orders(
 def read_order(order_id: IdPath, view: ViewDep, orders: OrdersDep) -> OrderPublic:
     """One order."""
     return OrderPublic.of(_visible(orders, view, order_id))
+
+
+@router.get("/{order_id}/remote", responses=NOT_FOUND_RESPONSE)
+def read_order_remote(
+    order_id: IdPath, view: ViewDep, orders: OrdersDep, context: ContextDep
+) -> list[OrderRemotePublic]:
+    """Where the order landed in each connected ERP/CRM (the record's id and number, its
+    state when last read back) and each step the service sent or still owes it."""
+    _visible(orders, view, order_id)
+    ledger = context.connectors
+    steps = ledger.steps(order_id=order_id, limit=1000)
+    remotes = {r.link: r for r in ledger.remotes([order_id])}
+    links = sorted({s.link for s in steps} | set(remotes))
+    return [
+        OrderRemotePublic.of(link, remotes.get(link), [s for s in steps if s.link == link])
+        for link in links
+    ]
 
 
 @router.post("/{order_id}/confirm", responses=_ACTION_RESPONSES)

@@ -432,3 +432,23 @@ def _wait(condition: Callable[[], bool], what: str, timeout_s: float = 15.0) -> 
     from tests.waiting import wait_for
 
     wait_for(condition, timeout_s, what)
+
+
+def test_steps_waiting_for_their_create_neither_spin_nor_hide_runnable_ones(
+    erpnext: ErpNextStandIn, tmp_path: Path, make: Callable[..., Harness]
+) -> None:
+    h = make(erp_link(erpnext, tmp_path))
+    waiting = [h.order(sku=f"S{i}", site=f"site-{i}") for i in range(3)]
+    for order in waiting:
+        h.book.confirm(order.id, NOW)
+    erpnext.fail_next(3, 503)
+    h.round()  # three creates fail: backoff; their confirms wait for them
+
+    before = datetime.now(UTC)
+    first = h.sync.ledger.next_due("erp")
+    assert first is not None
+    assert (first - before).total_seconds() > 2  # not "due now": the worker sleeps
+    fresh = h.order(sku="NEW", site="site-new")
+    h.sync.ledger.plan(h.config.systems[0], [fresh])
+    due = h.sync.ledger.due("erp", 10)
+    assert [(order_id, action) for _, _, order_id, action in due] == [(fresh.id, "create")]
