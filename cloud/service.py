@@ -30,6 +30,7 @@ from collections.abc import Callable
 from cloud.catalog import Catalog
 from cloud.charts import ChartWriter, alert_point, order_point
 from cloud.config import CloudConfig
+from cloud.connectors.metrics import connector_metrics
 from cloud.connectors.sync import ConnectorSync
 from cloud.ingest.collector import Collector, Committed
 from cloud.ingest.health import HealthReporter
@@ -163,8 +164,12 @@ class CloudService:
         self.connectors.wake()
 
     def render_metrics(self) -> str:
-        """`/metrics`: the collector's and the replenisher's families."""
-        return collector_metrics(self.collector) + replenisher_metrics(self.replenisher.stats)
+        """`/metrics`: the collector's, the replenisher's and the connectors' families."""
+        return (
+            collector_metrics(self.collector)
+            + replenisher_metrics(self.replenisher.stats)
+            + connector_metrics(self.connectors)
+        )
 
     # ---- lifecycle ----------------------------------------------------------
 

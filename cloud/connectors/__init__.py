@@ -9,8 +9,11 @@
   table, a file or the environment;
 * `registry`: kind -> (config model, constructor); `load_connector_config`,
   `open_connector`;
+* `settings`, `models`, `ledger`, `plan`, `sync`: the service's side: which
+  orders go where, the steps each order owes each system in SQL, and the
+  worker that sends them and reads remote states back;
 * `http`: one HTTP exchange, transport failures as `Unavailable`;
-* one folder per system (`odoo/`, `erpnext/`), each with a README and a
+* one folder per system (`odoo/`, `erpnext/`, `zoho_crm/`, `fxiaoke/`), each with a README and a
   sample.toml; `cli`: `vmi connector check`.
 """
 
@@ -35,7 +38,6 @@ from cloud.connectors.errors import (
 )
 from cloud.connectors.registry import (
     CONNECTORS,
-    PLANNED,
     ConnectorKind,
     connector_config,
     known_kinds,
@@ -45,7 +47,6 @@ from cloud.connectors.registry import (
 
 __all__ = [
     "CONNECTORS",
-    "PLANNED",
     "AddressRefused",
     "AuthFailed",
     "Connector",

@@ -136,7 +136,7 @@ class Connector(Protocol):
     """
 
     kind: str
-    """The registry key: `odoo`, `erpnext`."""
+    """The registry key: `odoo`, `erpnext`, `zoho_crm`, `fxiaoke`."""
 
     def create_order(self, order: OrderSpec) -> RemoteRef:
         """Create the remote record, or return the one already made for `order.reference`."""

@@ -33,7 +33,7 @@ class ConnectorConfig(BaseModel):
     SECRETS: ClassVar[tuple[str, ...]] = ()
     """The kind's secret keys; each also accepted as `<key>_file` and `<key>_env`."""
 
-    kind: str = Field(description="Which system: `odoo`, `erpnext`.")
+    kind: str = Field(description="Which system: `odoo`, `erpnext`, `zoho_crm`, `fxiaoke`.")
     url: str = Field(
         description="The system's base URL, e.g. https://erp.example.com (no path to an "
         "endpoint, no credentials in it)."

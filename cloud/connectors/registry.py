@@ -19,7 +19,9 @@ from pydantic import ValidationError
 from cloud.connectors.base import Connector
 from cloud.connectors.config import ConnectorConfig
 from cloud.connectors.erpnext import ErpNextConfig, ErpNextConnector
+from cloud.connectors.fxiaoke import FxiaokeConfig, FxiaokeConnector
 from cloud.connectors.odoo import OdooConfig, OdooConnector
+from cloud.connectors.zoho_crm import ZohoCrmConfig, ZohoCrmConnector
 from vmi.errors import ConfigError
 
 
@@ -41,14 +43,17 @@ CONNECTORS: Mapping[str, ConnectorKind] = {
         ErpNextConnector,
         "ERPNext Purchase Order / Sales Order / Material Request (REST)",
     ),
+    "zoho_crm": ConnectorKind(
+        ZohoCrmConfig,
+        ZohoCrmConnector,
+        "Zoho CRM Sales_Orders / Purchase_Orders (records API v8, OAuth 2 refresh token)",
+    ),
+    "fxiaoke": ConnectorKind(
+        FxiaokeConfig,
+        FxiaokeConnector,
+        "Fxiaoke / 纷享销客 SalesOrderObj (OpenAPI, corp access token)",
+    ),
 }
-
-PLANNED: Mapping[str, str] = {
-    "zoho_crm": "Zoho CRM (records API v8, OAuth 2)",
-    "fxiaoke": "Fxiaoke / 纷享销客 (OpenAPI, corp access token)",
-}
-"""Kinds the issue names that are not built yet: refused with a clear "not yet"."""
-
 
 def known_kinds() -> list[str]:
     return sorted(CONNECTORS)
@@ -59,11 +64,6 @@ def connector_config(table: Mapping[str, Any], where: str = "[connector]") -> Co
     kind = table.get("kind")
     if not isinstance(kind, str):
         raise ConfigError(f"{where}: set kind to one of {', '.join(known_kinds())}")
-    if kind in PLANNED:
-        raise ConfigError(
-            f"{where}: kind {kind!r} ({PLANNED[kind]}) is not supported yet; "
-            f"available: {', '.join(known_kinds())}"
-        )
     info = CONNECTORS.get(kind)
     if info is None:
         raise ConfigError(f"{where}: unknown kind {kind!r}; available: {', '.join(known_kinds())}")

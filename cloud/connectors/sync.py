@@ -148,6 +148,10 @@ class ConnectorSync:
 
     # -- public face ----------------------------------------------------------
 
+    def link_names(self) -> list[str]:
+        """The configured links, by name."""
+        return sorted(self._links)
+
     def stats(self, link: str) -> LinkStats:
         """A snapshot of one link's counters."""
         return replace(self._links[link].stats)

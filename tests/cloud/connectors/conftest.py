@@ -14,7 +14,9 @@ from cloud.connectors.erpnext import ErpNextConnector
 from cloud.connectors.odoo import OdooConnector
 from tests.cloud.connectors.samples import erpnext_table, odoo_table
 from tests.cloud.connectors.standin_erpnext import ErpNextStandIn
+from tests.cloud.connectors.standin_fxiaoke import FxiaokeStandIn
 from tests.cloud.connectors.standin_odoo import OdooStandIn
+from tests.cloud.connectors.standin_zoho import ZohoStandIn
 
 
 @pytest.fixture
@@ -34,6 +36,23 @@ def erpnext() -> Iterator[ErpNextStandIn]:
         server.items.add("BOLT-M8")
         server.add_custom_field("Purchase Order", "custom_vmi_reference")
         server.add_custom_field("Material Request", "custom_vmi_reference")
+        yield server
+
+
+@pytest.fixture
+def zoho() -> Iterator[ZohoStandIn]:
+    with ZohoStandIn() as server:
+        server.add("Products", Product_Code="BOLT-M8", Product_Name="Bolt M8")
+        server.add("Vendors", Vendor_Name="Acme Supplies Ltd")
+        server.add("Accounts", Account_Name="North Plant")
+        yield server
+
+
+@pytest.fixture
+def fx() -> Iterator[FxiaokeStandIn]:
+    with FxiaokeStandIn() as server:
+        server.add_account("North Plant Co., Ltd.")
+        server.add_product("BOLT-M8", "M8 螺栓")
         yield server
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from cloud.connectors import OrderSpec
 from tests.cloud.connectors.standin_erpnext import ErpNextStandIn
+from tests.cloud.connectors.standin_fxiaoke import FxiaokeStandIn
 from tests.cloud.connectors.standin_odoo import OdooStandIn
+from tests.cloud.connectors.standin_zoho import ZohoStandIn
 
 PLANNED = date.today() + timedelta(days=5)
 
@@ -56,3 +58,36 @@ def erpnext_table(server: ErpNextStandIn, tmp_path: Path, **changes: Any) -> dic
         "parties": {"ACME": "Acme Supplies Ltd"},
     }
     return table | changes
+
+
+def zoho_table(server: ZohoStandIn, tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    """A Zoho CRM `[connector]` table for `server` (Purchase_Orders), its three secrets in
+    files; a None change drops the key."""
+    for key in ("client_id", "client_secret", "refresh_token"):
+        (tmp_path / f"zoho.{key}").write_text(getattr(server, key) + "\n")
+    table: dict[str, Any] = {
+        "kind": "zoho_crm",
+        "url": server.url,
+        "accounts_url": server.url,
+        **{f"{k}_file": str(tmp_path / f"zoho.{k}") for k in ("client_id", "client_secret")},
+        "refresh_token_file": str(tmp_path / "zoho.refresh_token"),
+        "module": "Purchase_Orders",
+        "parties": {"ACME": "Acme Supplies Ltd", "NORTH": "North Plant"},
+    }
+    return {k: v for k, v in (table | changes).items() if v is not None}
+
+
+def fxiaoke_table(server: FxiaokeStandIn, tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    """A Fxiaoke `[connector]` table for `server` (SalesOrderObj), the two secrets in files."""
+    (tmp_path / "fx.secret").write_text(server.app_secret + "\n")
+    (tmp_path / "fx.code").write_text(server.permanent_code)
+    values: dict[str, Any] = {
+        "kind": "fxiaoke",
+        "url": server.url,
+        "app_id": server.app_id,
+        "app_secret_file": str(tmp_path / "fx.secret"),
+        "permanent_code_file": str(tmp_path / "fx.code"),
+        "current_open_user_id": next(iter(server.users)),
+        "parties": {"NORTH": "North Plant Co., Ltd."},
+    }
+    return values | changes

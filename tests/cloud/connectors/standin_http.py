@@ -41,6 +41,10 @@ class StandInServer:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.requests: list[Seen] = []
+        # Every exchange, in order: the request as received and the Answer sent (faults
+        # included). A dropped connection (`Lose`) is skipped: it sent no answer, and the
+        # request is still in `requests`.
+        self.traffic: list[tuple[Seen, Answer]] = []
         self._limited = 0
         self._status = 429
         self._retry_after: str | None = None
@@ -85,17 +89,23 @@ class StandInServer:
         raise NotImplementedError
 
     def _dispatch(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        seen = Seen(method, path, headers, body)
+        answer: Answer | None = None
         with self.lock:
-            self.requests.append(Seen(method, path, headers, body))
+            self.requests.append(seen)
             if self._limited > 0:
                 self._limited -= 1
                 extra = {} if self._retry_after is None else {"Retry-After": self._retry_after}
-                return Answer(
+                answer = Answer(
                     self._status,
                     b"<html><body><h1>%d</h1></body></html>" % self._status,
                     {"Content-Type": "text/html", **extra},
                 )
-        return self.answer(method, path, headers, body)
+        if answer is None:
+            answer = self.answer(method, path, headers, body)  # `Lose` leaves no traffic
+        with self.lock:
+            self.traffic.append((seen, answer))
+        return answer
 
     def __enter__(self) -> Self:
         stand_in = self

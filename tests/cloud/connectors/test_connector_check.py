@@ -1,5 +1,5 @@
-"""`vmi connector check` against the stand-ins: one JSON line on stdout, or one line on
-stderr and a non-zero exit."""
+"""`vmi connector check` against the four stand-ins (create, update, read back): one JSON
+line on stdout, or one line on stderr and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.cloud.connectors.samples import erpnext_table, odoo_table
+from tests.cloud.connectors.samples import erpnext_table, fxiaoke_table, odoo_table, zoho_table
 from tests.cloud.connectors.standin_erpnext import ErpNextStandIn
+from tests.cloud.connectors.standin_fxiaoke import FxiaokeStandIn
 from tests.cloud.connectors.standin_odoo import OdooStandIn
+from tests.cloud.connectors.standin_zoho import ZohoStandIn
 from vmi.cli import main
 
 
@@ -144,8 +146,8 @@ def test_a_system_that_is_down_is_exit_1(
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"kind": "zoho_crm", "url": "https://crm.example.com"}, "is not supported yet"),
-        ({"kind": "fxiaoke", "url": "https://open.fxiaoke.com"}, "is not supported yet"),
+        ({"kind": "zoho_crm", "url": "https://www.zohoapis.eu"}, "module: Field required"),
+        ({"kind": "fxiaoke", "url": "https://open.fxiaoke.com"}, "app_id: Field required"),
         ({"kind": "odoo", "url": "https://erp.example.com"}, "database: Field required"),
     ],
 )
@@ -170,3 +172,59 @@ def test_a_wrong_option_is_exit_2(
     assert code == 2
     assert "--planned-date 'soon' is not a date" in err
     assert odoo.count("create") == 0
+
+
+def test_zoho_check_creates_confirms_and_follows_a_status_set_in_zoho(
+    zoho: ZohoStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "zoho.toml", zoho_table(zoho, tmp_path))
+    argv = ("--config", str(config), "--sku", "BOLT-M8", "--supplier", "ACME")
+
+    code, out, err = check(capsys, *argv, "--reference", "vmi-check-7", "--confirm")
+    assert (code, err) == (0, "")
+    made = json.loads(out)
+    assert (made["kind"], made["record_type"], made["status"]) == (
+        "zoho_crm",
+        "Purchase_Orders",
+        "confirmed",
+    )
+    [record] = zoho.documents("Purchase_Orders")
+    assert (record["id"], record["Status"]) == (made["id"], "Approved")
+
+    zoho.set_fields("Purchase_Orders", made["id"], Status="Delivered")  # received there
+    code, out, _ = check(capsys, *argv, "--reference", "vmi-check-7")
+    again = json.loads(out)
+    assert (code, again["existed"], again["status"], again["remote_state"]) == (
+        0,
+        True,
+        "received",
+        "Delivered",
+    )
+
+
+def test_fxiaoke_check_creates_ships_and_cancels_a_sales_order(
+    fx: FxiaokeStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "fx.toml", fxiaoke_table(fx, tmp_path))
+    argv = ("--config", str(config), "--sku", "BOLT-M8", "--customer", "NORTH")
+
+    code, out, err = check(capsys, *argv, "--reference", "vmi-check-8", "--confirm", "--ship")
+    assert (code, err) == (0, "")
+    made = json.loads(out)
+    assert (made["kind"], made["record_type"], made["status"]) == (
+        "fxiaoke",
+        "SalesOrderObj",
+        "shipped",
+    )
+    [order] = fx.orders()
+    assert (order["_id"], order["remark"], order["logistics_status"]) == (
+        made["id"],
+        "vmi-check-8",
+        "3",
+    )
+
+    code, out, _ = check(capsys, *argv, "--reference", "vmi-check-8", "--cancel")
+    assert (code, json.loads(out)["status"]) == (0, "cancelled")
+    [order] = fx.orders()
+    assert order["life_status"] == "invalid"
+    assert len(fx.orders()) == 1

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cloud.connectors import Connector
+from cloud.connectors.metrics import connector_metrics
 from cloud.connectors.models import StepOutcome, StepStatus
 from cloud.connectors.settings import ConnectorsConfig
 from cloud.connectors.sync import ConnectorSync
@@ -116,6 +117,10 @@ def test_a_new_order_becomes_one_remote_record_stored_on_the_order(
     assert (step.action, step.status, step.attempts) == ("create", StepStatus.DONE, 1)
     assert [a.outcome for a in h.sync.ledger.attempts(step.id)] == [StepOutcome.DONE]
     assert erpnext.count("POST", "/api/resource/") == 1
+    metrics = connector_metrics(h.sync)
+    assert 'vmi_connector_done_total{link="erp"} 1' in metrics
+    assert 'vmi_connector_checked_total{link="erp"} 1' in metrics
+    assert 'vmi_connector_failed_total{link="erp"} 0' in metrics
 
 
 def test_confirm_and_cancel_made_here_reach_the_remote_record_once(
