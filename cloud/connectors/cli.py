@@ -17,8 +17,10 @@ import argparse
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from cloud.config import load_cloud_config
 from cloud.connectors.base import OrderChange, OrderSpec
@@ -109,7 +111,16 @@ def check(args: argparse.Namespace) -> int:
 
 
 def _ledger(path: str) -> ConnectorLedger:
+    """The ledger of the service `path` configures; a file database must exist (these
+    commands read what the service wrote, they make no database)."""
     config = load_cloud_config(path)
+    url = make_url(config.orders.url)
+    database = url.database or ""
+    file_db = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if file_db and not Path(database).is_file():
+        raise ConfigError(
+            f"no orders database at {database} (has the service run with this config?)"
+        )
     return ConnectorLedger(open_engine(config.orders.url))
 
 

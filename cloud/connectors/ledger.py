@@ -347,11 +347,21 @@ class ConnectorLedger:
         """Send failed, given-up and skipped steps again (after the cause was fixed in the
         other system: a product created, credentials renewed), and pending ones now
         rather than at their next backoff; returns how many. Each gets a fresh allowance
-        of attempts; the log keeps numbering them."""
+        of attempts; the log keeps numbering them. Steps of an order no longer open are
+        left alone, except a cancel."""
         again = (StepStatus.FAILED, StepStatus.GIVEN_UP, StepStatus.SKIPPED, StepStatus.PENDING)
+        open_orders = select(Order.id).where(Order.status.in_([s.value for s in OPEN_STATUSES]))
         stmt = (
             update(ConnectorDelivery)
-            .where(ConnectorDelivery.status.in_([s.value for s in again]))
+            .where(
+                ConnectorDelivery.status.in_([s.value for s in again]),
+                # Still wanted: a cancel always; the others only while the order is open
+                # (never create or confirm a record for an order cancelled meanwhile).
+                or_(
+                    ConnectorDelivery.action == "cancel",
+                    ConnectorDelivery.order_id.in_(open_orders),
+                ),
+            )
             .values(
                 status=StepStatus.PENDING.value,
                 attempts_before=ConnectorDelivery.attempts,

@@ -457,3 +457,19 @@ def test_steps_waiting_for_their_create_neither_spin_nor_hide_runnable_ones(
     h.sync.ledger.plan(h.config.systems[0], [fresh])
     due = h.sync.ledger.due("erp", 10)
     assert [(order_id, action) for _, _, order_id, action in due] == [(fresh.id, "create")]
+
+
+def test_retry_never_revives_a_step_of_an_order_cancelled_meanwhile(
+    erpnext: ErpNextStandIn, tmp_path: Path, make: Callable[..., Harness]
+) -> None:
+    h = make(erp_link(erpnext, tmp_path))
+    order = h.order(supplier="NEWCO")  # refused by ERPNext
+    h.round()
+    h.book.cancel(order.id, NOW, "not needed")
+    h.round()
+    assert h.steps(order) == {"create": StepStatus.FAILED, "cancel": StepStatus.DONE}
+
+    erpnext.suppliers.add("NEWCO")
+    assert h.sync.ledger.retry() == 0
+    h.round()
+    assert erpnext.documents(PO) == []
