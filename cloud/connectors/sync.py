@@ -302,7 +302,7 @@ class ConnectorSync:
                 self._attempt(link, connector, claimed)
                 sent += 1
                 # The next steps of this order read what this one did.
-                statuses = self.ledger.statuses(name, {r[2] for r in rows})
+                statuses |= self.ledger.statuses(name, {order_id})
             if sent == 0:  # else what was sent may have made its successors runnable
                 return
 
