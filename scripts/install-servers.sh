@@ -3,6 +3,10 @@
 # PostgreSQL (Debian packages). The tests start and stop their own instances
 # (tests/servers.py); nothing here starts a system service, and PostgreSQL's
 # packaged main cluster is not even created (create_main_cluster = false).
+# Also Debian's Chromium, which the portal's browser tests drive with
+# Playwright (tests/portal/conftest.py): never `playwright install`, which
+# downloads browsers at run time. With only the DejaVu fonts Chinese text
+# renders as empty boxes in its screenshots, hence Noto CJK.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
@@ -10,6 +14,8 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 # Debian keeps initdb off PATH, in /usr/lib/postgresql/<major>/bin.
 command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ||
   need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "install-servers: installing ${need[*]}" >&2
 SUDO=()

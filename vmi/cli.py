@@ -195,6 +195,36 @@ def _parser() -> argparse.ArgumentParser:
         help="API settings file (TOML), for the database URL [$VMI_API_CONFIG]",
     )
     apikey_create.set_defaults(module="cloud.api.cli")
+    user = cloud_sub.add_parser("user", help="people who sign in to the web portal")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
+    user_create = user_sub.add_parser(
+        "create",
+        help="create a portal user (role and tenant as for API keys)",
+        description="Create a person who signs in to the portal at /portal. The password "
+        "is read from a file, an environment variable or a prompt, never from the command "
+        "line, and stored as an Argon2id hash.",
+    )
+    user_create.add_argument("--login", required=True, help="the sign-in name (lower case)")
+    user_create.add_argument(
+        "--role", required=True, choices=["admin", "supplier", "customer"], help="the role"
+    )
+    user_create.add_argument(
+        "--tenant", default=None, help="the supplier or customer code (not for admins)"
+    )
+    user_create.add_argument("--name", default=None, help="the name shown in the portal")
+    user_create.add_argument(
+        "--locale", default=None, choices=["en", "zh"], help="language (default: the browser's)"
+    )
+    user_create.add_argument("--password-file", default=None, metavar="FILE")
+    user_create.add_argument("--password-env", default=None, metavar="VARIABLE")
+    user_create.add_argument(
+        "--config",
+        dest="api_config",
+        default=os.environ.get("VMI_API_CONFIG"),
+        metavar="FILE",
+        help="API settings file (TOML), for the database URL [$VMI_API_CONFIG]",
+    )
+    user_create.set_defaults(module="cloud.portal.cli")
 
     sim = sub.add_parser("sim", help="simulations of the replenishment policy")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")

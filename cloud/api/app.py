@@ -23,6 +23,7 @@ from cloud.api.limits import RequestSizeLimit
 from cloud.api.metrics import MetricsMiddleware
 from cloud.api.routes import ROUTERS
 from cloud.api.settings import ApiSettings
+from cloud.portal.install import install_portal
 from cloud.timeseries import TimeSeriesStore
 from vmi import __version__
 from vmi.clock import Clock
@@ -101,6 +102,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_portal(app)
     # The metrics, added last, are outermost: they count the 413s of the size limit too.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics)

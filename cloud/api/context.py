@@ -21,6 +21,7 @@ from cloud.errors import StoreUnavailable
 from cloud.migrations import upgrade
 from cloud.notify.subscriptions import WebhookSubscriptions
 from cloud.orders import OrderBook
+from cloud.portal.accounts import Accounts
 from cloud.suggest.book import SuggestionBook
 from cloud.timeseries import TimeSeriesStore, open_store
 from vmi.clock import Clock, SystemClock
@@ -40,6 +41,7 @@ class ApiContext:
     keys: ApiKeys
     webhooks: WebhookSubscriptions
     connectors: ConnectorLedger
+    accounts: Accounts
     store: TimeSeriesStore
     clock: Clock
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
@@ -108,6 +110,7 @@ def open_context(
         keys=ApiKeys(engine),
         webhooks=webhooks,
         connectors=ConnectorLedger(engine),
+        accounts=Accounts(engine),
         store=opened,
         clock=clock or SystemClock(),
         owns_store=owns_store,

@@ -37,6 +37,9 @@ class ApiMetrics:
         self.streams_open = 0
         self.stream_events = 0
         self.auth_failures = 0
+        self.portal_logins_failed = 0
+        self.portal_logins_limited = 0
+        self.portal_csrf_refused = 0
 
     def request_done(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -56,6 +59,11 @@ class ApiMetrics:
             seconds = sorted(self._seconds.items())
             counts = dict(self._counts)
             gauges = (self.in_flight, self.streams_open, self.stream_events, self.auth_failures)
+            portal = (
+                self.portal_logins_failed,
+                self.portal_logins_limited,
+                self.portal_csrf_refused,
+            )
         lines: list[str] = []
 
         def metric(name: str, kind: str, help_: str, samples: Iterable[tuple[str, float]]) -> None:
@@ -84,6 +92,20 @@ class ApiMetrics:
             "counter",
             "Requests refused for a missing, unknown, revoked or expired API key.",
             [("", auth_failures)],
+        )
+        failed, limited, csrf = portal
+        metric("portal_logins_failed_total", "counter", "Portal sign-ins refused.", [("", failed)])
+        metric(
+            "portal_logins_limited_total",
+            "counter",
+            "Portal sign-ins not checked: too many failures for the login or address.",
+            [("", limited)],
+        )
+        metric(
+            "portal_csrf_refused_total",
+            "counter",
+            "Portal forms refused for a missing or wrong CSRF token.",
+            [("", csrf)],
         )
         return "\n".join(lines) + "\n"
 

@@ -101,6 +101,8 @@ class Principal:
     role: Role
     tenant: str | None
     read_only: bool = False
+    user: str | None = None
+    """The portal user's login when a person signed in (then `key_id` is 0)."""
 
     @property
     def is_admin(self) -> bool:
@@ -131,6 +133,20 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     """The SHA-256 digest (hex) stored for `token`."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_tenant(s: Session, role: Role, tenant: str | None, what: str) -> None:
+    """`ApiKeyError` unless `tenant` fits `role`: none for an admin, else a supplier or
+    customer code of the catalog. `what` names the thing made ("key", "user")."""
+    if role is Role.ADMIN:
+        if tenant is not None:
+            raise ApiKeyError(f"an admin {what} has no tenant")
+        return
+    if tenant is None:
+        raise ApiKeyError(f"a {role.value} {what} needs a tenant (a {role.value} code)")
+    model = Supplier if role is Role.SUPPLIER else Customer
+    if s.scalars(select(model.id).where(model.code == tenant)).first() is None:
+        raise ApiKeyError(f"no {role.value} {tenant!r} in the catalog")
 
 
 def _record(row: ApiKey) -> KeyRecord:
@@ -285,15 +301,7 @@ class ApiKeys:
 
     @staticmethod
     def _check_tenant(s: Session, role: Role, tenant: str | None) -> None:
-        if role is Role.ADMIN:
-            if tenant is not None:
-                raise ApiKeyError("an admin key has no tenant")
-            return
-        if tenant is None:
-            raise ApiKeyError(f"a {role.value} key needs a tenant (a {role.value} code)")
-        model = Supplier if role is Role.SUPPLIER else Customer
-        if s.scalars(select(model.id).where(model.code == tenant)).first() is None:
-            raise ApiKeyError(f"no {role.value} {tenant!r} in the catalog")
+        check_tenant(s, role, tenant, "key")
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

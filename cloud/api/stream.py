@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from fastapi.sse import ServerSentEvent
@@ -40,17 +40,28 @@ AlertKey = tuple[datetime, tuple[tuple[str, str], ...]]
 class LiveFeed:
     """What one stream has sent so far, and how to find what is new."""
 
-    def __init__(self, context: ApiContext, principal: Principal, site: str | None) -> None:
+    def __init__(
+        self,
+        context: ApiContext,
+        principal: Principal,
+        site: str | None,
+        still_valid: Callable[[], bool] | None = None,
+    ) -> None:
+        """`still_valid`: whether the caller may go on listening (default: its API key is
+        neither revoked nor expired; the portal passes its session's check)."""
         self.context = context
         self.principal = principal
         self.site = site
+        self._still_valid = still_valid or (
+            lambda: context.keys.is_valid(principal, context.clock.now())
+        )
         self._levels: dict[SeriesKey, tuple[datetime, float]] = {}
         self._alerts: dict[AlertKey, datetime] = {}
         self._alert_floor: datetime | None = None
 
     def _view(self) -> View | None:
-        """The principal's view now; None once its key is revoked or expired."""
-        if not self.context.keys.is_valid(self.principal, self.context.clock.now()):
+        """The principal's view now; None once its key (or session) is no longer valid."""
+        if not self._still_valid():
             return None
         with self.context.session() as session:
             return view_of(self.principal, session)

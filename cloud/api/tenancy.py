@@ -129,6 +129,22 @@ class View:
         return None if self.everything else sorted(self.sites)
 
 
+ORDER_ACTION_ROLE: dict[str, Role] = {
+    "confirm": Role.SUPPLIER,
+    "ship": Role.SUPPLIER,
+    "cancel": Role.SUPPLIER,
+    "receive": Role.CUSTOMER,
+}
+"""Who moves an order (besides admins): the managing supplier confirms, ships and
+cancels; the customer whose site it is receives. The API and the portal both ask here."""
+
+
+def may_move_order(view: View, action: str) -> bool:
+    """True if the view's principal may `action` (confirm, ship, cancel, receive) an order
+    it can see."""
+    return view.everything or view.principal.role is ORDER_ACTION_ROLE[action]
+
+
 def view_of(principal: Principal, session: Session) -> View:
     """The view of `principal`, read from the catalog now."""
     if principal.role is Role.ADMIN:

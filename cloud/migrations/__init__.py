@@ -31,9 +31,10 @@ from cloud.db import MODEL_MODULES, Base, make_engine
 
 HERE = Path(__file__).resolve().parent
 
-MIGRATED_MODULES = (*MODEL_MODULES, "cloud.api.security")
-"""Every module declaring tables on `Base`: `cloud.db.import_models()`'s and the
-API's keys, which only the API creates (importing them imports FastAPI)."""
+MIGRATED_MODULES = (*MODEL_MODULES, "cloud.api.security", "cloud.portal.accounts")
+"""Every module declaring tables on `Base`: `cloud.db.import_models()`'s, and the
+API's keys and the portal's accounts, which only the API creates (importing them
+imports FastAPI)."""
 
 # pg_advisory_xact_lock key: API processes starting together migrate one at a time.
 _LOCK_KEY = 0x766D695F6D696772  # "vmi_migr"

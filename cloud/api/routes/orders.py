@@ -23,8 +23,7 @@ from cloud.api.errors import (
 from cloud.api.schemas.common import Page
 from cloud.api.schemas.connectors import OrderRemotePublic
 from cloud.api.schemas.orders import CancelOrder, OrderPublic, ReceiveOrder, ShipOrder
-from cloud.api.security import Role
-from cloud.api.tenancy import View
+from cloud.api.tenancy import ORDER_ACTION_ROLE, View, may_move_order
 from cloud.orders import Order, OrderBook, OrderStatus, UnknownOrder
 from vmi.wire import Identifier
 
@@ -42,9 +41,9 @@ def _visible(orders: OrderBook, view: View, order_id: int) -> Order:
     return order
 
 
-def _may(view: View, *roles: Role) -> None:
-    if not (view.everything or view.principal.role in roles):
-        forbidden(f"only {' or '.join(r.value for r in roles)} keys may do this")
+def _may(view: View, action: str) -> None:
+    if not may_move_order(view, action):
+        forbidden(f"only {ORDER_ACTION_ROLE[action].value} keys may do this")
 
 
 @router.get("")
@@ -98,7 +97,7 @@ def confirm_order(
 ) -> OrderPublic:
     """The supplier accepts a proposed order."""
     _visible(orders, view, order_id)
-    _may(view, Role.SUPPLIER)
+    _may(view, "confirm")
     return OrderPublic.of(orders.confirm(order_id, context.clock.now()))
 
 
@@ -108,7 +107,7 @@ def ship_order(
 ) -> OrderPublic:
     """The supplier shipped a confirmed order, due at `expected_arrival`."""
     _visible(orders, view, order_id)
-    _may(view, Role.SUPPLIER)
+    _may(view, "ship")
     return OrderPublic.of(orders.ship(order_id, body.expected_arrival, context.clock.now()))
 
 
@@ -118,7 +117,7 @@ def receive_order(
 ) -> OrderPublic:
     """The customer received a shipped order."""
     _visible(orders, view, order_id)
-    _may(view, Role.CUSTOMER)
+    _may(view, "receive")
     return OrderPublic.of(orders.receive(order_id, context.clock.now(), body.quantity))
 
 
@@ -128,5 +127,5 @@ def cancel_order(
 ) -> OrderPublic:
     """The supplier cancels an open order, saying why."""
     _visible(orders, view, order_id)
-    _may(view, Role.SUPPLIER)
+    _may(view, "cancel")
     return OrderPublic.of(orders.cancel(order_id, context.clock.now(), body.reason))

@@ -13,6 +13,7 @@ from cloud.api.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSE, not_found
 from cloud.api.routes._window import SinceQuery, UntilQuery, window
 from cloud.api.schemas.common import Page
 from cloud.api.schemas.projections import ProjectionPublic
+from cloud.api.visible import newest_projections
 from cloud.timeseries.measurements import PROJECTION
 from vmi.wire import Identifier
 
@@ -37,16 +38,10 @@ def latest_projections(
         now=context.clock.now(),
         default_span=timedelta(days=context.settings.lookback_days),
     )
-    sites = view.visible_sites(site)
-    if sites is None:
-        points = store.points(PROJECTION.name, start)
-    else:
-        points = [p for s in sites for p in store.points(PROJECTION.name, start, tags={"site": s})]
-    newest: dict[tuple[str, str], ProjectionPublic] = {}
-    for point in points:  # in time order: later ones replace earlier ones
-        projection = ProjectionPublic.of(point)
-        if view.sees_pair(projection.site, projection.sku) and sku in (None, projection.sku):
-            newest[(projection.site, projection.sku)] = projection
+    newest = {
+        key: ProjectionPublic.of(point)
+        for key, point in newest_projections(store, view, start, site, sku).items()
+    }
     found = [newest[key] for key in sorted(newest)]
     return Page.of(found, paging.offset, paging.limit)
 

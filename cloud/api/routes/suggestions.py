@@ -9,7 +9,8 @@ an admin, the pair's managing supplier (the supplier its agreement names
 now) and the customer whose site it is; others get 403, and so does a
 read-only key, as for every write. A suggestion is decided once: one that is
 not open any more (accepted, dismissed, superseded by a newer one) answers
-409. `decided_by` names the caller as "<role> <tenant> (key #<id>)".
+409. `decided_by` names the caller as "<role> <tenant> (key #<id>)" or, from the
+portal, "<role> <tenant> (user <login>)".
 
 Accepting writes the suggested service level and review period into the
 pair's agreement, then marks the suggestion accepted; 409 when the pair has
@@ -108,9 +109,10 @@ def _still_open(row: StoredSuggestion) -> None:
 
 
 def _decider(principal: Principal) -> str:
-    """Who decided, as `decided_by` records it: role, tenant and key id."""
+    """Who decided, as `decided_by` records it: role, tenant and key id (or portal user)."""
     tenant = f" {principal.tenant}" if principal.tenant else ""
-    return f"{principal.role.value}{tenant} (key #{principal.key_id})"
+    who = f"user {principal.user}" if principal.user else f"key #{principal.key_id}"
+    return f"{principal.role.value}{tenant} ({who})"
 
 
 def _put_back(catalog: Catalog, written: AgreementSpec, before: dict[str, float]) -> None:
