@@ -38,6 +38,7 @@ from cloud.suggest.suggest import Suggestion, SuggestOptions, suggest
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import EdgeConfig
 from firmware_sim.broker import EmbeddedBroker
+from firmware_sim.demo_portal import DemoShelfTerms, Portal, demo_catalog, start_portal
 from firmware_sim.load_cell import DEFAULT_CELL
 from firmware_sim.mtsics_scale import MtSicsEmulator
 from firmware_sim.world import Delivery, Shelf, ShelfSpec, World
@@ -77,6 +78,8 @@ DEMO_SHELVES = (
         max_pick=6,
     ),
 )
+PACK_SIZES = {"NUT-M8": 100}
+"""Units per pack where not 1: the demo's rule and its catalog say the same."""
 LEAD_TIME_DAYS = 2.0
 SERVICE_LEVEL = 0.95
 REVIEW_PERIOD_DAYS = 1.0  # the supplier reviews each shelf daily
@@ -92,6 +95,7 @@ class DemoOptions:
     duration_s: float | None = None
     data_dir: Path | None = None
     seed: int = 7
+    portal_port: int | None = None  # serve the portal on this port (0: any); None: not
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class Demo:
         self.mqtt_url = options.mqtt or ""
         self.world_start = self.clock.now()
         self.scale_ports: list[str] = []
+        self.portal: Portal | None = None
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -156,6 +161,8 @@ class Demo:
             stack.callback(self.cloud.stop)
 
             stack.enter_context(self._alert_listener())
+            if self.options.portal_port is not None:
+                self.portal = self._portal(stack, data_dir)
 
             agent = EdgeAgent(self._edge_config(data_dir, shelves), clock=self.clock)
             agent_stop = threading.Event()
@@ -199,11 +206,29 @@ class Demo:
                         "order_cycle_days": 7.0,
                         "min_history_days": MIN_HISTORY_DAYS,
                     },
-                    "skus": {"NUT-M8": {"pack_size": 100}},
+                    "skus": {sku: {"pack_size": n} for sku, n in PACK_SIZES.items()},
                     # The edge's heartbeat, in simulated seconds.
                     "sensor_interval_s": HEARTBEAT_S * self.options.speed,
                 },
             }
+        )
+
+    def _portal(self, stack: contextlib.ExitStack, data_dir: Path) -> Portal:
+        config = self._cloud_config(data_dir)
+        assert self.options.portal_port is not None
+        return start_portal(
+            stack,
+            orders_url=config.orders.url,
+            store_url=config.store.url,
+            catalog=demo_catalog(
+                self.site,
+                [DemoShelfTerms(s.sku, s.location, PACK_SIZES.get(s.sku, 1)) for s in DEMO_SHELVES],
+                lead_time_days=LEAD_TIME_DAYS,
+                service_level=SERVICE_LEVEL,
+                review_period_days=REVIEW_PERIOD_DAYS,
+            ),
+            clock=self.clock,
+            port=self.options.portal_port,
         )
 
     def _edge_config(

@@ -158,6 +158,7 @@ def main(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         data_dir=Path(args.data_dir) if args.data_dir else None,
         seed=args.seed,
+        portal_port=None if args.no_portal else args.portal_port,
     )
     return run_demo(options, sys.stdout)
 
@@ -185,6 +186,12 @@ def run_demo(options: DemoOptions, out: TextIO) -> int:
                 file=out,
                 flush=True,
             )
+            if demo.portal is not None:
+                people = "; ".join(
+                    f"{p.role.value} {p.tenant}: {p.login} / {p.password}"
+                    for p in demo.portal.sign_ins
+                )
+                print(f"Portal: {demo.portal.url} (sign in as {people})", file=out, flush=True)
             printer = DemoPrinter(demo, out)
             demo.run(stop, on_tick=printer.tick)
             printer.tick()

@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", default=None, help="keep the demo's databases here (default: a temp dir)"
     )
     demo.add_argument("--seed", type=int, default=7, help="random seed of the simulated demand")
+    demo.add_argument(
+        "--portal-port",
+        type=int,
+        default=8000,
+        metavar="PORT",
+        help="serve the web portal (and the API) on 127.0.0.1:PORT (default 8000; a free "
+        "port if taken; 0: any free port)",
+    )
+    demo.add_argument("--no-portal", action="store_true", help="do not serve the portal")
     demo.set_defaults(module="firmware_sim.demo_cli")
 
     edge = sub.add_parser("edge", help="the edge agent at a customer site")

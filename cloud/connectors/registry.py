@@ -55,6 +55,7 @@ CONNECTORS: Mapping[str, ConnectorKind] = {
     ),
 }
 
+
 def known_kinds() -> list[str]:
     return sorted(CONNECTORS)
 

@@ -10,4 +10,3 @@
 
 `cloud.portal.install.install_portal(app)` adds it all to the API app.
 """
-

@@ -21,4 +21,3 @@ def install_portal(app: FastAPI) -> None:
     async def sign_in_first(request: Request, _exc: SignInRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"{PREFIX}/login?{urlencode({'next': target})}")
-

@@ -45,6 +45,7 @@ from cloud.portal.web import (
     require_session,
     secure,
     view_for,
+    wall_now,
 )
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ async def login(request: Request) -> Response:
             login=login_name,
         )
     LIMITER.succeeded(login_name)
-    token = context.accounts.open_session(user_id, context.clock.now())
+    token = context.accounts.open_session(user_id, wall_now())
     response = redirect(target)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure(request), path=PREFIX
@@ -289,7 +290,7 @@ async def stream(request: Request) -> AsyncIterator[ServerSentEvent]:
     token = request.cookies.get(SESSION_COOKIE, "")
 
     def still_valid() -> bool:
-        return context.accounts.session(token, context.clock.now()) is not None
+        return context.accounts.session(token, wall_now()) is not None
 
     feed = LiveFeed(context, who.principal(), None, still_valid)
     async for event in feed.events(max_events=None, max_seconds=None):

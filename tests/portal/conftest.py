@@ -21,34 +21,28 @@ network, and a page that would need it looks broken here too.
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from starlette.types import ASGIApp
 
 from cloud.api import create_app
+from cloud.api.background import BackgroundServer
 from cloud.api.context import ApiContext
 from tests.cloud.api.conftest import api_settings_for
-from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 
 HOST = "127.0.0.1"
-SERVER_START_TIMEOUT_S = 10.0
-SERVER_STOP_TIMEOUT_S = 10.0
 LAUNCH_TIMEOUT_MS = 30_000
 DEFAULT_TIMEOUT_MS = 5_000  # every wait of a page: a click, an expect(), a navigation
 DEFAULT_LOCALE = "en-US"
@@ -63,98 +57,23 @@ _SCREENSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # -- live servers -----------------------------------------------------------
 
 
-class LiveServer:
-    """An ASGI app served by uvicorn in a background thread on 127.0.0.1."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        # The socket is bound here and handed to uvicorn, so no other process
-        # can take the port between choosing and binding it.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind((HOST, 0))
-        port: int = self._socket.getsockname()[1]
-        self.port = port
-        self.url = f"http://{HOST}:{port}"
-        config = uvicorn.Config(
-            app,
-            lifespan="on",  # a failing startup fails the fixture
-            log_config=None,  # leave logging (and pytest's capture of it) alone
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=2,  # open streams (SSE) are cut after 2 s
-        )
-        self._server = uvicorn.Server(config)
-        self._error: BaseException | None = None
-        # A daemon thread: a server that hangs cannot keep the session alive.
-        self._thread = threading.Thread(target=self._run, name=f"live-server-{port}", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            # Outside the main thread uvicorn installs no signal handlers.
-            self._server.run(sockets=[self._socket])
-        except BaseException as exc:  # uvicorn raises SystemExit when the startup fails
-            self._error = exc
-
-    def start(self) -> None:
-        """Start serving; return once the app answers an HTTP request."""
-        self._thread.start()
-        try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_until_answering(self) -> None:
-        wait_for(
-            lambda: self._server.started or not self._thread.is_alive(),
-            SERVER_START_TIMEOUT_S,
-            f"the live server at {self.url} to start",
-            poll_s=0.01,
-        )
-        if not self._server.started:
-            raise RuntimeError(
-                f"the live server at {self.url} did not start: {self._error!r}"
-            ) from self._error
-        # Listening is not answering: one request (any status) proves the app
-        # runs. (http.client, not httpx: httpx's first client costs 0.15 s of
-        # TLS set-up even for plain HTTP.)
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=SERVER_START_TIMEOUT_S)
-        try:
-            connection.request("GET", "/")
-            connection.getresponse().read()
-        finally:
-            connection.close()
-
-    def stop(self) -> None:
-        """Stop gracefully (lifespan shutdown included); force it if that hangs."""
-        self._server.should_exit = True
-        self._thread.join(SERVER_STOP_TIMEOUT_S)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(SERVER_STOP_TIMEOUT_S)
-        self._socket.close()
-        if self._thread.is_alive():
-            raise AssertionError(
-                f"the live server at {self.url} did not stop within {2 * SERVER_STOP_TIMEOUT_S}s"
-            )
-
-
 LiveServerFactory = Callable[[ASGIApp], str]
 
 
 @pytest.fixture
 def live_server_factory() -> Iterator[LiveServerFactory]:
     """`start(app) -> base URL` (no trailing slash); every server stops after the test."""
-    servers: list[LiveServer] = []
+    servers: list[BackgroundServer] = []
 
     def start(app: ASGIApp) -> str:
-        server = LiveServer(app)
+        server = BackgroundServer(app)
         server.start()
         servers.append(server)
         return server.url
 
     yield start
     for server in reversed(servers):
-        server.stop()
+        assert server.stop(), f"the live server at {server.url} did not stop"
 
 
 @dataclass(frozen=True)
