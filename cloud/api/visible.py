@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cloud.api.tenancy import View
+from cloud.api.tenancy import Pair, View
+from cloud.kpis.report import stored_keys
 from cloud.timeseries import LevelPoint, TimeSeriesStore
 from cloud.timeseries.base import Point
-from cloud.timeseries.measurements import ALERT, PROJECTION
+from cloud.timeseries.measurements import ALERT, DEVICE_STATUS, PROJECTION
 
 
 def latest_levels(store: TimeSeriesStore, view: View, site: str | None) -> list[LevelPoint]:
@@ -62,3 +63,36 @@ def alerts(
     return [
         p for p in points if view.sees_alert(p.tag("site") or "", p.tag("sku"), p.tag("device"))
     ]
+
+
+def device_statuses(
+    store: TimeSeriesStore, view: View, since: datetime
+) -> dict[tuple[str, str], Point]:
+    """The newest `device_status` of every (site, device) the view holds, reported since
+    `since`: a customer's every device at its sites, a supplier's the devices that report
+    only its pairs (as for sensor alerts)."""
+    sites = view.visible_sites()
+    if sites is None:
+        points = store.points(DEVICE_STATUS.name, since)
+    else:
+        points = [
+            p for s in sites for p in store.points(DEVICE_STATUS.name, since, tags={"site": s})
+        ]
+    newest: dict[tuple[str, str], Point] = {}
+    for point in points:  # in time order
+        key = (point.tag("site") or "", point.tag("device") or "")
+        if view.sees_alert(key[0], None, key[1]):
+            newest[key] = point
+    return newest
+
+
+def stored_pairs(
+    store: TimeSeriesStore, view: View, site: str | None = None, sku: str | None = None
+) -> list[Pair]:
+    """The (site, SKU)s with stored levels that `view` holds (of `site` / `sku` if given)."""
+    sites = view.visible_sites(site)
+    if sites is None:
+        keys = stored_keys(store, None, sku)
+    else:
+        keys = [k for s in sites for k in stored_keys(store, s, sku)]
+    return [k for k in keys if view.sees_pair(*k)]

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -24,7 +23,6 @@ from cloud.api.stream import LiveFeed
 from cloud.api.tenancy import ORDER_ACTION_ROLE, View, may_move_order
 from cloud.catalog.schema import AgreementSpec
 from cloud.orders import Order, OrderBook, OrderError, OrderStatus, UnknownOrder
-from cloud.portal.accounts import SignedIn
 from cloud.portal.chart import level_chart
 from cloud.portal.i18n import LOCALES
 from cloud.portal.stock import stock_rows
@@ -36,9 +34,11 @@ from cloud.portal.web import (
     SESSION_COOKIE,
     context_of,
     csrf_ok,
+    csrf_refused_page,
     form,
     local_path,
     new_login_csrf,
+    not_found_page,
     reader_of,
     redirect,
     render,
@@ -46,6 +46,7 @@ from cloud.portal.web import (
     secure,
     view_for,
     wall_now,
+    with_query,
 )
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ async def logout(request: Request) -> Response:
     who = require_session(request)
     fields = await form(request)
     if not csrf_ok(who.csrf, fields):
-        return _csrf_refused(request, who)
+        return csrf_refused_page(request, who)
     token = request.cookies.get(SESSION_COOKIE, "")
     context_of(request).accounts.close_session(token)
     response = redirect(PREFIX + "/login")
@@ -191,7 +192,7 @@ def shelf_page(request: Request, site: CodePath, sku: CodePath) -> Response:
     reader = reader_of(request, who)
     view = view_for(request, who)
     if not view.sees_pair(site, sku):
-        return _not_found(request, who)
+        return not_found_page(request, who)
     context = context_of(request)
     now = context.clock.now()
     since = now - timedelta(days=14)
@@ -255,17 +256,17 @@ async def order_action(request: Request, order_id: IdPath, action: str) -> Respo
     who = require_session(request)
     fields = await form(request)
     if not csrf_ok(who.csrf, fields):
-        return _csrf_refused(request, who)
+        return csrf_refused_page(request, who)
     if action not in ORDER_ACTION_ROLE:
-        return _not_found(request, who)
+        return not_found_page(request, who)
     view = view_for(request, who)
     context = context_of(request)
     try:
         order = context.orders.get(order_id)
     except UnknownOrder:
-        return _not_found(request, who)
+        return not_found_page(request, who)
     if not view.sees_pair(order.site, order.sku):
-        return _not_found(request, who)
+        return not_found_page(request, who)
     reader = reader_of(request, who)
     if not may_move_order(view, action):
         return render(request, "error.html", reader, who, 403, message=reader.t("error.forbidden"))
@@ -274,9 +275,9 @@ async def order_action(request: Request, order_id: IdPath, action: str) -> Respo
     try:
         moved = _move(context.orders, order, action, fields, now)
     except (OrderError, ValueError) as exc:
-        return redirect(_with(back, error=reader.t("orders.refused", reason=str(exc))))
+        return redirect(with_query(back, error=reader.t("orders.refused", reason=str(exc))))
     status_word = reader.t(f"status.{moved.status}")
-    return redirect(_with(back, done=reader.t("orders.done", id=moved.id, status=status_word)))
+    return redirect(with_query(back, done=reader.t("orders.done", id=moved.id, status=status_word)))
 
 
 # -- live -----------------------------------------------------------------------------------
@@ -335,22 +336,6 @@ def _arrival(text: str, now: datetime) -> datetime:
         return now + timedelta(days=2)
     day = datetime.strptime(text.strip()[:10], "%Y-%m-%d")
     return day.replace(hour=12, tzinfo=UTC)
-
-
-def _with(path: str, **query: str) -> str:
-    base = path.split("?")[0]
-    return f"{base}?{urlencode(query)}"
-
-
-def _not_found(request: Request, who: SignedIn) -> Response:
-    reader = reader_of(request, who)
-    return render(request, "error.html", reader, who, 404, message=reader.t("error.not_found"))
-
-
-def _csrf_refused(request: Request, who: SignedIn) -> Response:
-    context_of(request).metrics.add("portal_csrf_refused", 1)
-    reader = reader_of(request, who)
-    return render(request, "error.html", reader, who, 403, message=reader.t("error.csrf"))
 
 
 __all__ = ["router"]

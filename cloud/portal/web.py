@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -189,3 +189,21 @@ def local_path(target: str | None, default: str = PREFIX + "/stock") -> str:
     ):
         return target
     return default
+
+
+def not_found_page(request: Request, who: SignedIn) -> Response:
+    """404, saying only that: nothing about whether it exists for someone else."""
+    reader = reader_of(request, who)
+    return render(request, "error.html", reader, who, 404, message=reader.t("error.not_found"))
+
+
+def csrf_refused_page(request: Request, who: SignedIn) -> Response:
+    """403 for a form without the session's CSRF token (counted)."""
+    context_of(request).metrics.add("portal_csrf_refused", 1)
+    reader = reader_of(request, who)
+    return render(request, "error.html", reader, who, 403, message=reader.t("error.csrf"))
+
+
+def with_query(path: str, **query: str) -> str:
+    """`path` (its own query dropped) with `query`."""
+    return f"{path.split('?')[0]}?{urlencode(query)}"

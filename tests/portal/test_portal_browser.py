@@ -130,6 +130,10 @@ def test_the_chinese_pages_have_every_label_translated(
         ("/portal/stock", "portal-stock-zh"),
         ("/portal/orders", "portal-orders-zh"),
         ("/portal/shelf/north/BOLT-M8", "portal-shelf-zh"),
+        ("/portal/alerts", "portal-alerts-zh"),
+        ("/portal/devices", "portal-devices-zh"),
+        ("/portal/kpis", "portal-kpis-zh"),
+        ("/portal/suggestions", "portal-suggestions-zh"),
     ):
         page.goto(path)
         shown = page.locator("body").inner_text()
@@ -140,7 +144,7 @@ def test_the_chinese_pages_have_every_label_translated(
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     # The switch takes the reader back to English, and remembers it.
     page.get_by_role("link", name="English").click()
-    expect(page.locator("h1")).to_contain_text("Shelf north / BOLT-M8")
+    expect(page.locator("h1")).to_have_text("Suggestions")
 
 
 def sign_in_zh(page: Page, login: str) -> None:
@@ -165,6 +169,9 @@ def test_pages_fit_a_phone_screen(
         ("/portal/stock", "portal-stock-phone"),
         ("/portal/orders", "portal-orders-phone"),
         ("/portal/shelf/north/BOLT-M8", "portal-shelf-phone"),
+        ("/portal/alerts", "portal-alerts-phone"),
+        ("/portal/kpis", "portal-kpis-phone"),
+        ("/portal/suggestions", "portal-suggestions-phone"),
     ):
         phone.goto(path)
         width = phone.evaluate("document.documentElement.scrollWidth")
@@ -172,6 +179,26 @@ def test_pages_fit_a_phone_screen(
         screenshot(phone, name)
     phone.goto("/portal/orders")
     expect(phone.get_by_role("button", name="Confirm")).to_be_visible()
+
+
+def test_each_page_in_english(
+    live_api: LiveApi, new_context: NewContext, screenshot: Screenshot
+) -> None:
+    world = world_of(live_api)
+    page = new_context(base_url=live_api.url).new_page()
+    sign_in(page, world.customer)
+    for link, heading in (
+        ("Alerts", "Alerts"),
+        ("Devices", "Devices"),
+        ("KPIs", "KPIs"),
+        ("Suggestions", "Suggestions"),
+    ):
+        page.get_by_role("navigation").get_by_role("link", name=link).click()
+        expect(page.locator("h1")).to_contain_text(heading)
+        screenshot(page, f"portal-{link.lower()}")
+    expect(page.locator("tr[data-suggestion]")).to_have_count(1)
+    page.get_by_role("button", name="Accept").click()
+    expect(page.locator(".notice")).to_have_text(f"Suggestion {world.north_suggestion} accepted.")
 
 
 def test_sign_out_from_the_page(live_api: LiveApi, new_context: NewContext) -> None:

@@ -15,32 +15,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from cloud.api import visible
 from cloud.api.deps import CatalogDep, ContextDep, OrdersDep, PagingDep, StoreDep, ViewDep
 from cloud.api.errors import AUTH_RESPONSES
 from cloud.api.routes._window import SinceQuery, UntilQuery, window
 from cloud.api.schemas.common import Page
 from cloud.api.schemas.kpis import KpiPublic
-from cloud.api.tenancy import Pair, View
-from cloud.kpis.report import GroupBy, group_rows, kpi_report, stored_keys
-from cloud.timeseries import TimeSeriesStore
+from cloud.kpis.report import GroupBy, group_rows, kpi_report
 from vmi.wire import Identifier
 
 router = APIRouter(prefix="/kpis", tags=["kpis"], responses=AUTH_RESPONSES)
 
 DEFAULT_SPAN = timedelta(days=30)
 """The window when the request gives no `from`."""
-
-
-def _visible_keys(
-    store: TimeSeriesStore, view: View, site: str | None, sku: str | None
-) -> list[Pair]:
-    """The (site, SKU)s with stored levels that `view` holds (of `site` / `sku` if given)."""
-    sites = view.visible_sites(site)
-    if sites is None:
-        keys = stored_keys(store, None, sku)
-    else:
-        keys = [k for s in sites for k in stored_keys(store, s, sku)]
-    return [k for k in keys if view.sees_pair(*k)]
 
 
 @router.get("")
@@ -73,7 +60,7 @@ def list_kpis(
         default_span=min(DEFAULT_SPAN, max_span),
         max_span=max_span,
     )
-    keys = _visible_keys(store, view, site, sku)
+    keys = visible.stored_pairs(store, view, site, sku)
     rows = group_rows(kpi_report(store, orders, keys, start, end, catalog=catalog), by)
     found = [KpiPublic.of(row, start, end) for row in rows]
     return Page.of(found, paging.offset, paging.limit)

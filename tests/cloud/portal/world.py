@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from cloud.api.context import ApiContext
 from cloud.api.security import Role
 from cloud.catalog.schema import AgreementSpec, CustomerSpec, SiteSpec, SkuSpec, SupplierSpec
+from cloud.suggest.suggest import Effect, Suggestion, Terms
 from cloud.timeseries import LevelPoint
-from cloud.timeseries.measurements import PROJECTION
+from cloud.timeseries.measurements import ALERT, DEVICE_STATUS, PROJECTION
 
 PASSWORD = "correct horse battery"
 
@@ -22,6 +23,8 @@ class World:
 
     north_order: int  # ACME's order at north (customer NORTHCO)
     south_order: int  # at south (customer SOUTHCO), no supplier of ours
+    north_suggestion: int  # better terms for north/BOLT-M8 (an agreement of ACME)
+    south_suggestion: int  # for south/NUT-M8 (no agreement)
     supplier: str = "acme-user"
     customer: str = "north-user"
     other_customer: str = "south-user"
@@ -84,7 +87,56 @@ def make_world(context: ApiContext) -> World:
         )
         assert made is not None
         orders.append(made.id)
-    world = World(north_order=orders[0], south_order=orders[1])
+    context.store.write_points(
+        [
+            ALERT.point(
+                tags={"site": "north", "sku": "BOLT-M8", "kind": "reorder"},
+                fields={"message": "reorder 120 x BOLT-M8", "order_id": orders[0]},
+                time=now - timedelta(minutes=30),
+            ),
+            ALERT.point(
+                tags={"site": "south", "sku": "NUT-M8", "kind": "stockout"},
+                fields={"message": "NUT-M8 at south is empty"},
+                time=now - timedelta(minutes=20),
+            ),
+            DEVICE_STATUS.point(
+                tags={"site": "north", "device": "gw-1"},
+                fields={
+                    "online": True,
+                    "agent_version": "0.9.1",
+                    "drivers_total": 2,
+                    "drivers_faulted": 1,
+                    "outbox_pending": 3,
+                },
+                time=now - timedelta(minutes=5),
+            ),
+            DEVICE_STATUS.point(
+                tags={"site": "south", "device": "gw-2"},
+                fields={"online": False},
+                time=now - timedelta(minutes=5),
+            ),
+        ]
+    )
+    today = Terms(0.95, 0.0, 60.0, 200.0)
+    better = Terms(0.98, 1.0, 70.0, 180.0)
+    effect = Effect(90.0, 0.97, 6.0, 40.0)
+    rows = context.suggestions.record(
+        [
+            Suggestion(
+                "north", "BOLT-M8", today, effect, better, Effect(80.0, 0.99, 1.0, 30.0), 0.98
+            ),
+            Suggestion("south", "NUT-M8", today, effect, better, Effect(5.0, 0.99, 1.0, 9.0), 0.98),
+        ],
+        ["ACME", None],
+        now,
+        window_days=90,
+    )
+    world = World(
+        north_order=orders[0],
+        south_order=orders[1],
+        north_suggestion=rows[0].id,
+        south_suggestion=rows[1].id,
+    )
     accounts = context.accounts
     for login, role, tenant in (
         (world.supplier, Role.SUPPLIER, "ACME"),
