@@ -45,6 +45,7 @@ def level_chart(
     projection: Point | None,
     since: datetime,
     now: datetime,
+    alerts: Sequence[Point] = (),
 ) -> dict[str, object]:
     """Geometry of the chart in a WIDTH x HEIGHT box (see the template `shelf.html`)."""
     totals = shelf_totals(levels)
@@ -87,6 +88,11 @@ def level_chart(
         for o in orders
         if o.expected_arrival is not None and since <= o.expected_arrival <= end
     ]
+    alert_marks = [
+        {"x": x(a.time), "kind": a.tag("kind") or "", "message": str(a.field("message") or "")}
+        for a in alerts
+        if since <= a.time <= end
+    ]
     ticks = []
     day = since.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     step = max(1, int(span / 86400 / 8))
@@ -107,6 +113,7 @@ def level_chart(
         "rop_y": y(rop) if rop is not None else None,
         "orders": marks,
         "arrivals": arrivals,
+        "alerts": alert_marks,
         "ticks": ticks,
         "p10": p10,
         "p50": p50,

@@ -204,7 +204,10 @@ def shelf_page(request: Request, site: CodePath, sku: CodePath) -> Response:
     agreement = context.catalog.find(AgreementSpec, (site, sku))
     if agreement is not None and not view.sees_agreement(agreement.supplier, site, sku):
         agreement = None
-    chart = level_chart(levels, orders, projection, since, now)
+    alerts = [
+        a for a in visible.alerts(context.store, view, since, None, site) if a.tag("sku") == sku
+    ]
+    chart = level_chart(levels, orders, projection, since, now, alerts)
     return render(
         request,
         "shelf.html",

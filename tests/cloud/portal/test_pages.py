@@ -243,4 +243,5 @@ def test_the_shelf_page_says_why_the_order_was_raised(people: People, world: Wor
     assert '<polyline class="level"' in page
     assert '<polygon class="band"' in page
     assert "95 %" in page  # the agreement's service level
+    assert '<g class="alert-mark alert-reorder"><title>reorder 120 x BOLT-M8</title>' in page
     assert f"#{world.north_order}" in page
