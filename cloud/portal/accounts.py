@@ -42,7 +42,12 @@ _DUMMY_HASH = _HASHER.hash("not a password of anyone " + secrets.token_hex(8))
 
 
 class AccountError(CloudError):
-    """A user cannot be created or changed as asked (the message says why)."""
+    """A user cannot be created or changed as asked (the message says why; `code` names
+    the reason for pages that say it in the reader's language)."""
+
+    def __init__(self, message: str, code: str = "other") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class PortalUser(Base):
@@ -95,6 +100,15 @@ class SignedIn:
         return Principal(key_id=0, role=self.role, tenant=self.tenant, user=self.login)
 
 
+def _check_password(login: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password has at least {MIN_PASSWORD} characters", "weak")
+    if len(password) > 200:
+        raise AccountError("a password has at most 200 characters", "weak")
+    if password.strip().lower() in {login, "password123", "changeme123"}:
+        raise AccountError("choose a password that is not the login or a well-known one", "weak")
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -127,10 +141,7 @@ class Accounts:
         login = login.strip().lower()
         if not re.match(LOGIN_PATTERN, login):
             raise AccountError("a login is 2-64 characters: lower-case letters, digits and . _ @ -")
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
-        if password.strip().lower() in {login, "password123", "changeme123"}:
-            raise AccountError("choose a password that is not the login or a well-known one")
+        _check_password(login, password)
         try:
             with self._transaction() as s:
                 check_tenant(s, role, tenant, "user")
@@ -153,6 +164,22 @@ class Accounts:
             raise AccountError(f"the login {login!r} is taken") from None
         log.info("portal user %r created: role %s, tenant %s", login, role.value, tenant or "-")
         return user_id
+
+    def change_password(self, user_id: int, current: str, new: str) -> None:
+        """Set a new password after checking the current one; ends the user's other
+        sessions (a stolen session does not outlive the change). `AccountError` if the
+        current password is wrong or the new one too weak."""
+        with self._transaction() as s:
+            user = s.get(PortalUser, user_id)
+            if user is None or not user.active:
+                raise AccountError("no such user")
+            try:
+                _HASHER.verify(user.password_hash, current)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                raise AccountError("the current password is wrong", "wrong_current") from None
+            _check_password(user.login, new)
+            user.password_hash = _HASHER.hash(new)
+            s.execute(delete(PortalSession).where(PortalSession.user_id == user_id))
 
     def set_active(self, login: str, active: bool) -> None:
         """Enable or disable a user; disabling ends its sessions."""

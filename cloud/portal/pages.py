@@ -23,6 +23,7 @@ from cloud.api.stream import LiveFeed
 from cloud.api.tenancy import ORDER_ACTION_ROLE, View, may_move_order
 from cloud.catalog.schema import AgreementSpec
 from cloud.orders import Order, OrderBook, OrderError, OrderStatus, UnknownOrder
+from cloud.portal.accounts import AccountError
 from cloud.portal.chart import level_chart
 from cloud.portal.i18n import LOCALES
 from cloud.portal.stock import stock_rows
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ORDER_STATUSES = [s.value for s in OrderStatus]
+ACCOUNT_ERRORS = ("wrong_current", "weak")
 
 
 # -- signing in and out ------------------------------------------------------------------
@@ -148,6 +150,36 @@ async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     context_of(request).accounts.close_session(token)
     response = redirect(PREFIX + "/login")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+@router.get("/account")
+def account_page(request: Request, done: str = "", error: str = "") -> Response:
+    who = require_session(request)
+    reader = reader_of(request, who)
+    return render(request, "account.html", reader, who, done=done[:200], error=error[:200])
+
+
+@router.post("/account/password")
+async def change_password(request: Request) -> Response:
+    """A new password; the person signs in again (every session of theirs ends)."""
+    who = require_session(request)
+    fields = await form(request)
+    if not csrf_ok(who.csrf, fields):
+        return csrf_refused_page(request, who)
+    reader = reader_of(request, who)
+    new = fields.get("new_password", "")
+    if new != fields.get("repeat_password", ""):
+        return redirect(with_query(PREFIX + "/account", error=reader.t("account.differ")))
+    try:
+        context_of(request).accounts.change_password(
+            who.user_id, fields.get("current_password", ""), new
+        )
+    except AccountError as exc:
+        message = reader.t(f"account.{exc.code}") if exc.code in ACCOUNT_ERRORS else str(exc)
+        return redirect(with_query(PREFIX + "/account", error=message))
+    response = redirect(with_query(PREFIX + "/login", next=PREFIX + "/stock"))
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
 

@@ -134,6 +134,7 @@ def test_the_chinese_pages_have_every_label_translated(
         ("/portal/devices", "portal-devices-zh"),
         ("/portal/kpis", "portal-kpis-zh"),
         ("/portal/suggestions", "portal-suggestions-zh"),
+        ("/portal/account", "portal-account-zh"),
     ):
         page.goto(path)
         shown = page.locator("body").inner_text()
@@ -144,7 +145,7 @@ def test_the_chinese_pages_have_every_label_translated(
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     # The switch takes the reader back to English, and remembers it.
     page.get_by_role("link", name="English").click()
-    expect(page.locator("h1")).to_have_text("Suggestions")
+    expect(page.locator("h1")).to_have_text("My account")
 
 
 def sign_in_zh(page: Page, login: str) -> None:

@@ -69,8 +69,8 @@ def people(app: FastAPI) -> Iterator[Callable[..., TestClient]]:
     the end); the others only send requests."""
     with TestClient(app):
 
-        def make(login: str | None = None, **options: str) -> TestClient:
+        def make(login: str | None = None, password: str = PASSWORD, **options: str) -> TestClient:
             client = TestClient(app, **options)  # type: ignore[arg-type]
-            return sign_in(client, login) if login else client
+            return sign_in(client, login, password) if login else client
 
         yield make

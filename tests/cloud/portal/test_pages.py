@@ -245,3 +245,33 @@ def test_the_shelf_page_says_why_the_order_was_raised(people: People, world: Wor
     assert "95 %" in page  # the agreement's service level
     assert '<g class="alert-mark alert-reorder"><title>reorder 120 x BOLT-M8</title>' in page
     assert f"#{world.north_order}" in page
+
+
+def test_a_person_changes_their_password_and_every_session_ends(
+    people: People, world: World, context: ApiContext
+) -> None:
+    here, elsewhere = people(world.customer), people(world.customer)
+    page = here.get("/portal/account").text
+    token = csrf_of(page)
+
+    def change(current: str, new: str, repeat: str | None = None) -> str:
+        response = here.post(
+            "/portal/account/password",
+            data={
+                "csrf": token,
+                "current_password": current,
+                "new_password": new,
+                "repeat_password": new if repeat is None else repeat,
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        return response.headers["location"]
+
+    assert "current+password+is+wrong" in change("not it at all", "a new long password")
+    assert "differ" in change(PASSWORD, "a new long password", "another one!!")
+    assert "at+least+10+characters" in change(PASSWORD, "short")
+    assert change(PASSWORD, "a new long password").startswith("/portal/login")
+    assert elsewhere.get("/portal/stock", follow_redirects=False).status_code == 303
+    assert context.accounts.check_password(world.customer, PASSWORD) is None
+    people(world.customer, password="a new long password")
