@@ -100,7 +100,9 @@ def open_context(
     suggestions = SuggestionBook(settings.database_url)
     webhooks = WebhookSubscriptions(engine)
     owns_store = store is None
-    opened = store if store is not None else open_store(settings.timeseries_url)
+    opened = store if store is not None else open_store(
+        settings.timeseries_url, create_database=settings.create_timeseries_database
+    )
     context = ApiContext(
         settings=settings,
         engine=engine,

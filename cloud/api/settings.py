@@ -88,6 +88,11 @@ class ApiSettings(BaseSettings):
         description="http://host:8086/<db> for InfluxDB, sqlite:///path for the embedded store; "
         "the collector's [store] url.",
     )
+    create_timeseries_database: bool = Field(
+        default=True,
+        description="Create the InfluxDB database at start if it is missing; false for a "
+        "read-only InfluxDB user (the API only reads the time series).",
+    )
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
         description="An admin API key to register at start-up (at least 44 characters), for "

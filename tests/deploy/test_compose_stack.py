@@ -49,6 +49,7 @@ VMI = Path(sys.executable).with_name("vmi")
 # What each image listens on inside its container.
 INFLUXDB_PORT = 8086
 GRAFANA_PORT = 3000
+API_PORT = 8000  # `vmi cloud api --port` in the api service
 
 
 def example_env(*, fill_required: bool = True) -> dict[str, str]:
@@ -140,6 +141,7 @@ def test_the_stack_has_its_services(stack: dict[str, Any]) -> None:
         "influxdb",
         "grafana",
         "cloud",
+        "api",
         "demo",
     }
     assert services(stack)["demo"]["profiles"] == ["demo"]
@@ -315,11 +317,12 @@ def test_published_ports_are_the_ports_the_services_listen_on(
         "influxdb": INFLUXDB_PORT,
         "grafana": GRAFANA_PORT,
         "cloud": cloud.metrics.host_port[1],
+        "api": API_PORT,
     }
     for name, service in services(stack).items():
         for host, container in published_ports(service):
             assert container == listening[name], f"{name} publishes {container}"
-            if name in ("influxdb", "cloud"):
+            if name in ("influxdb", "cloud", "api"):
                 assert host.startswith("127.0.0.1:"), f"{name}: loopback only"
         check = " ".join(service.get("healthcheck", {}).get("test", []))
         for port in re.findall(r"(?:127\.0\.0\.1|localhost)(?::| -p )(\d+)", check):
@@ -479,7 +482,7 @@ def project_commands(stack: dict[str, Any]) -> list[tuple[str, list[str]]]:
 
 def test_project_services_run_real_vmi_commands(stack: dict[str, Any]) -> None:
     commands = project_commands(stack)
-    assert {name for name, _ in commands} == {"cloud", "demo"}
+    assert {name for name, _ in commands} == {"cloud", "api", "demo"}
     for name, argv in commands:
         try:
             args = _parser().parse_args(argv)
@@ -494,7 +497,7 @@ def _subcommand_path(argv: list[str]) -> list[str]:
     return argv[: next(i for i, a in enumerate(argv) if a.startswith("-"))]
 
 
-@pytest.mark.parametrize("name", ["cloud", "demo"])
+@pytest.mark.parametrize("name", ["cloud", "api", "demo"])
 def test_the_installed_vmi_accepts_each_command(stack: dict[str, Any], name: str) -> None:
     argv = dict(project_commands(stack))[name]
     path = _subcommand_path(argv)
@@ -552,3 +555,32 @@ def test_the_init_script_runs_real_commands() -> None:
         assert done.returncode == 0, done.stderr
         for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", " ".join(words)):
             assert option in done.stdout, f"`{' '.join(words[:3])}` has no {option}"
+
+
+def test_the_api_reads_the_collectors_orders_and_influxdb_read_only(
+    stack: dict[str, Any], init_output: Path
+) -> None:
+    """The portal's data is the collector's: the same orders database (on the same volume)
+    and the stack's InfluxDB, through the read-only user, creating nothing there."""
+    from cloud.api.settings import ApiSettings
+
+    api = services(stack)["api"]
+    cloud = load_cloud(init_output)
+    env = api["environment"]
+    settings = ApiSettings(
+        database_url=env["VMI_API_DATABASE_URL"],
+        timeseries_url=env["VMI_API_TIMESERIES_URL"],
+        create_timeseries_database=env["VMI_API_CREATE_TIMESERIES_DATABASE"] == "true",
+    )
+    assert settings.database_url == cloud.orders.url
+    assert not settings.create_timeseries_database
+    assert urlsplit(settings.timeseries_url).hostname == "influxdb"
+    assert urlsplit(settings.timeseries_url).path == urlsplit(cloud.store.url).path
+    # The example environment fills each password with test-<its variable's name>.
+    influx = urlsplit(settings.timeseries_url)
+    readers = services(stack)["influxdb"]["environment"]
+    assert influx.username == readers["INFLUXDB_READ_USER"]
+    assert influx.password == readers["INFLUXDB_READ_USER_PASSWORD"]
+    assert influx.username != readers["INFLUXDB_ADMIN_USER"]
+    volumes = {v.split(":")[0]: v.split(":")[1] for v in api["volumes"]}
+    assert volumes["vmi-orders"] == "/var/lib/vmi"
