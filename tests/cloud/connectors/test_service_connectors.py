@@ -148,6 +148,14 @@ def test_the_service_creates_updates_and_reconciles_orders_in_all_four_systems(
             20,
             "the Fxiaoke void",
         )
+
+        def cancelled_everywhere() -> bool:
+            steps = svc.connectors.ledger.steps(order_id=nut.id, limit=100)
+            cancels = [s for s in steps if s.action == "cancel"]
+            return len(cancels) == 4 and all(s.status is StepStatus.DONE for s in cancels)
+
+        # Each link's worker sends on its own: wait for all four, not the first.
+        wait_for(cancelled_everywhere, 20, "the cancels in all four systems")
     finally:
         svc.stop()
         api_side.close()
